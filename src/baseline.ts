@@ -1,0 +1,268 @@
+import tdigest from 'tdigest'
+import { type Samples, summarize } from './stats.js'
+
+/** The numbers of a baseline, as `getOperationStats(name).baseline` reports them. */
+export interface BaselineSummary {
+  operation: string
+  /** Exact order statistics (nearest rank) of the samples the baseline was built from, in ms. */
+  p50: number
+  p75: number
+  p95: number
+  p99: number
+  /** Exact mean and sample standard deviation of those samples, in ms. */
+  mean: number
+  stdDev: number
+  /** How many successful samples the baseline was built from. */
+  sampleCount: number
+  /** When the baseline was established, ISO-8601. */
+  establishedAt: string
+}
+
+/** A baseline as persisted (docs/file-format.md): the summary plus the t-digest centroids. */
+export interface BaselineJSON extends BaselineSummary {
+  /** t-digest centroids `[mean, count]` in ascending mean, from `TDigest.toArray()`. */
+  digest: { centroids: Array<[number, number]> }
+}
+
+/** Which per-sample rule flagged a duration. */
+export type DegradationRule = 'p95' | 'stdDev'
+
+/** Options a baseline needs from its tracker. */
+export interface BaselineOptions {
+  /** A sample is degraded above `mean + stdDevThreshold * stdDev`. @default 2 */
+  stdDevThreshold?: number
+}
+
+// t-digest compression: delta 0.01 keeps roughly 1/delta centroids, about 50-100 for a
+// 1000-sample baseline (under 2 KB as numbers), which is enough to merge baselines later.
+const DIGEST_DELTA = 0.01
+
+/**
+ * The learned behaviour of one operation: an immutable value. Its quantiles, mean and standard
+ * deviation are exact statistics of the samples it was built from; the t-digest built from the
+ * same samples is kept as compact centroids, so baselines can be persisted and merged.
+ *
+ * Building the digest is the slow part (1-4 ms for 1000 values), so `fromSamples` only sorts and
+ * summarises; the digest is filled on first need (`fillDigest`, `toJSON`, `toDigest`), which the
+ * tracker schedules with `setImmediate` so the call that establishes a baseline is not stalled.
+ */
+export class Baseline implements BaselineSummary {
+  readonly operation: string
+  readonly p50: number
+  readonly p75: number
+  readonly p95: number
+  readonly p99: number
+  readonly mean: number
+  readonly stdDev: number
+  readonly sampleCount: number
+  readonly establishedAt: string
+  readonly stdDevThreshold: number
+  /**
+   * The one number the hot path compares against: `min(p95, mean + stdDevThreshold * stdDev)`.
+   * A duration above it is above at least one of the two rules.
+   */
+  readonly degradedAboveMs: number
+  /** Sorted samples, kept only until the digest is filled. */
+  private pendingSamples: Samples | null
+  /** Centroids interleaved as [mean0, count0, mean1, count1, ...]. */
+  private centroids: Float64Array | null
+
+  private constructor(
+    summary: BaselineSummary,
+    options: BaselineOptions,
+    pendingSamples: Samples | null,
+    centroids: Float64Array | null,
+  ) {
+    this.operation = summary.operation
+    this.p50 = summary.p50
+    this.p75 = summary.p75
+    this.p95 = summary.p95
+    this.p99 = summary.p99
+    this.mean = summary.mean
+    this.stdDev = summary.stdDev
+    this.sampleCount = summary.sampleCount
+    this.establishedAt = summary.establishedAt
+    this.stdDevThreshold = options.stdDevThreshold ?? 2
+    this.degradedAboveMs = Math.min(this.p95, this.mean + this.stdDevThreshold * this.stdDev)
+    this.pendingSamples = pendingSamples
+    this.centroids = centroids
+  }
+
+  /**
+   * Builds a baseline from successful durations in ms. Takes ownership of `samples`: they are
+   * sorted in place and kept until the digest is filled.
+   * @throws TypeError when there are fewer than two samples or one is not a finite number >= 0.
+   */
+  static fromSamples(
+    operation: string,
+    samples: Samples,
+    options: BaselineOptions = {},
+    establishedAt: Date = new Date(),
+  ): Baseline {
+    if (samples.length < 2) {
+      throw new TypeError(`a baseline needs at least 2 samples, got ${samples.length}`)
+    }
+    for (let i = 0; i < samples.length; i++) {
+      const value = samples[i] as number
+      // The tdigest package validates nothing: a NaN would poison every centroid.
+      if (!(value >= 0 && value < Number.POSITIVE_INFINITY)) {
+        throw new TypeError(`baseline sample ${i} of ${operation} is not a finite number >= 0`)
+      }
+    }
+    const s = summarize(samples)
+    return new Baseline(
+      {
+        operation,
+        p50: s.p50,
+        p75: s.p75,
+        p95: s.p95,
+        p99: s.p99,
+        mean: s.mean,
+        stdDev: s.stdDev,
+        sampleCount: samples.length,
+        establishedAt: establishedAt.toISOString(),
+      },
+      options,
+      samples,
+      null,
+    )
+  }
+
+  /**
+   * Restores a persisted baseline, validating every field.
+   * @throws TypeError naming the first invalid field.
+   */
+  static fromJSON(json: unknown, options: BaselineOptions = {}): Baseline {
+    if (typeof json !== 'object' || json === null) throw new TypeError('baseline is not an object')
+    const record = json as Record<string, unknown>
+    const operation = record.operation
+    if (typeof operation !== 'string' || operation === '') {
+      throw new TypeError('baseline.operation is not a non-empty string')
+    }
+    const numbers = ['p50', 'p75', 'p95', 'p99', 'mean', 'stdDev', 'sampleCount'] as const
+    for (const key of numbers) {
+      const value = record[key]
+      if (typeof value !== 'number' || !(value >= 0 && value < Number.POSITIVE_INFINITY)) {
+        throw new TypeError(`baseline ${operation}: ${key} is not a finite number >= 0`)
+      }
+    }
+    const establishedAt = record.establishedAt
+    if (typeof establishedAt !== 'string' || Number.isNaN(Date.parse(establishedAt))) {
+      throw new TypeError(`baseline ${operation}: establishedAt is not an ISO-8601 date`)
+    }
+    const centroids = parseCentroids(operation, record.digest)
+    return new Baseline(
+      {
+        operation,
+        p50: record.p50 as number,
+        p75: record.p75 as number,
+        p95: record.p95 as number,
+        p99: record.p99 as number,
+        mean: record.mean as number,
+        stdDev: record.stdDev as number,
+        sampleCount: record.sampleCount as number,
+        establishedAt,
+      },
+      options,
+      null,
+      centroids,
+    )
+  }
+
+  /** True when `durationMs` is above `p95` or above `mean + stdDevThreshold * stdDev`. */
+  isDegraded(durationMs: number): boolean {
+    return durationMs > this.degradedAboveMs
+  }
+
+  /** The rule a degraded duration broke (`p95` first), or `undefined` when it is not degraded. */
+  degradationRule(durationMs: number): DegradationRule | undefined {
+    if (durationMs > this.p95) return 'p95'
+    if (durationMs > this.mean + this.stdDevThreshold * this.stdDev) return 'stdDev'
+    return undefined
+  }
+
+  /** Builds the digest centroids now if they are not built yet, and frees the raw samples. */
+  fillDigest(): void {
+    if (this.centroids !== null) return
+    const samples = this.pendingSamples as Samples
+    const digest = new tdigest.TDigest(DIGEST_DELTA)
+    // Samples are sorted, the digest's worst-case input order; compress() reshuffles and
+    // re-consumes the centroids, which is what the package provides for this case.
+    for (let i = 0; i < samples.length; i++) digest.push(samples[i] as number)
+    digest.compress()
+    const list = digest.toArray()
+    const centroids = new Float64Array(list.length * 2)
+    list.forEach((c, i) => {
+      centroids[2 * i] = c.mean
+      centroids[2 * i + 1] = c.n
+    })
+    this.centroids = centroids
+    this.pendingSamples = null
+  }
+
+  /** True once the digest centroids exist (they are filled off the hot path). */
+  get hasDigest(): boolean {
+    return this.centroids !== null
+  }
+
+  /** A new `TDigest` restored from this baseline's centroids with `push_centroid`, for merging. */
+  toDigest(): tdigest.TDigest {
+    this.fillDigest()
+    const digest = new tdigest.TDigest(DIGEST_DELTA)
+    digest.push_centroid(this.centroidList())
+    return digest
+  }
+
+  /** The numbers `getOperationStats` reports, without the digest. */
+  toSummary(): BaselineSummary {
+    return {
+      operation: this.operation,
+      p50: this.p50,
+      p75: this.p75,
+      p95: this.p95,
+      p99: this.p99,
+      mean: this.mean,
+      stdDev: this.stdDev,
+      sampleCount: this.sampleCount,
+      establishedAt: this.establishedAt,
+    }
+  }
+
+  /** The persisted form (docs/file-format.md), digest included. */
+  toJSON(): BaselineJSON {
+    this.fillDigest()
+    return {
+      ...this.toSummary(),
+      digest: { centroids: this.centroidList().map((c): [number, number] => [c.mean, c.n]) },
+    }
+  }
+
+  private centroidList(): tdigest.Centroid[] {
+    const centroids = this.centroids as Float64Array
+    const list: tdigest.Centroid[] = []
+    for (let i = 0; i < centroids.length; i += 2) {
+      list.push({ mean: centroids[i] as number, n: centroids[i + 1] as number })
+    }
+    return list
+  }
+}
+
+function parseCentroids(operation: string, digest: unknown): Float64Array {
+  const list = (digest as { centroids?: unknown } | null)?.centroids
+  if (!Array.isArray(list)) throw new TypeError(`baseline ${operation}: digest.centroids missing`)
+  const centroids = new Float64Array(list.length * 2)
+  list.forEach((pair: unknown, i) => {
+    const [centroidMean, count] = Array.isArray(pair) ? pair : []
+    if (
+      typeof centroidMean !== 'number' ||
+      !Number.isFinite(centroidMean) ||
+      typeof count !== 'number' ||
+      !(count > 0 && count < Number.POSITIVE_INFINITY)
+    ) {
+      throw new TypeError(`baseline ${operation}: digest centroid ${i} is not [mean, count > 0]`)
+    }
+    centroids[2 * i] = centroidMean
+    centroids[2 * i + 1] = count
+  })
+  return centroids
+}

@@ -1,0 +1,210 @@
+import 'reflect-metadata'
+import { InvalidArgumentError } from './errors.js'
+import type { PerformanceTracker } from './tracker.js'
+import { createTimedFunction, type TimedTarget } from './timing.js'
+
+// TypeScript's standard-decorator helpers give `context.metadata` only when `Symbol.metadata`
+// exists when the class is defined; Node 20 lacks it. This module runs before any class that
+// imports the decorator, so defining it here is early enough (TypeScript 5.2 notes' polyfill).
+;(Symbol as unknown as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata')
+
+/** The key under which decorated methods are listed: reflect-metadata (legacy) or `context.metadata`. */
+export const TIMED_OPERATIONS_KEY: unique symbol = Symbol.for('perfwatch.timedOperations')
+
+/** One decorated method, as `getTimedOperations` lists it. */
+export interface TimedOperation {
+  /** The method's name (a symbol for symbol-keyed methods). */
+  method: string | symbol
+  /** The operation its calls are recorded under. */
+  operation: string
+  /** True for a static method. */
+  isStatic: boolean
+}
+
+interface TimedEntry {
+  method: string | symbol
+  /** Undefined when the default `ClassName.methodName` applies. */
+  operation: string | undefined
+  isStatic: boolean
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: decorates methods of any signature
+type AnyMethod = (this: any, ...args: any[]) => any
+
+/**
+ * A method decorator usable in both TypeScript modes: TC39 standard decorators (the default) and
+ * legacy `experimentalDecorators`.
+ */
+export interface MethodDecorator {
+  <T extends AnyMethod>(method: T, context: ClassMethodDecoratorContext<unknown, T>): T
+  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void
+}
+
+/**
+ * Builds a method decorator that records into the tracker `getTracker()` returns. The tracker is
+ * asked on the first call, not at class definition, so a default tracker configured at start-up
+ * applies to classes imported before it.
+ */
+export function createMethodDecorator(
+  operationName: string | undefined,
+  getTracker: () => PerformanceTracker,
+): MethodDecorator {
+  if (operationName !== undefined && (typeof operationName !== 'string' || operationName === '')) {
+    throw new InvalidArgumentError('operation name', 'a non-empty string', operationName)
+  }
+  function decorator(...args: unknown[]): unknown {
+    const [value, contextOrKey, descriptor] = args
+    if (isMethodContext(contextOrKey)) {
+      return decorateStandard(value, contextOrKey, operationName, getTracker)
+    }
+    if (
+      (typeof value === 'object' || typeof value === 'function') &&
+      value !== null &&
+      (typeof contextOrKey === 'string' || typeof contextOrKey === 'symbol') &&
+      typeof descriptor === 'object' &&
+      descriptor !== null
+    ) {
+      decorateLegacy(value, contextOrKey, descriptor as PropertyDescriptor, operationName, getTracker)
+      return descriptor
+    }
+    throw new TypeError('@timeOperation decorates class methods only')
+  }
+  return decorator as MethodDecorator
+}
+
+function decorateLegacy(
+  target: object,
+  key: string | symbol,
+  descriptor: PropertyDescriptor,
+  operationName: string | undefined,
+  getTracker: () => PerformanceTracker,
+): void {
+  const method: unknown = descriptor.value
+  if (typeof method !== 'function') {
+    throw new TypeError(`@timeOperation decorates methods only; ${String(key)} is not a method`)
+  }
+  const isStatic = typeof target === 'function'
+  const owner = (isStatic ? target : target.constructor) as { name: string }
+  const operation = operationName ?? `${owner.name}.${String(key)}`
+  const entries: TimedEntry[] = Reflect.getOwnMetadata(TIMED_OPERATIONS_KEY, owner) ?? []
+  entries.push({ method: key, operation, isStatic })
+  Reflect.defineMetadata(TIMED_OPERATIONS_KEY, entries, owner)
+  descriptor.value = timedMethod(method as AnyMethod, () => targetFor(getTracker, operation))
+}
+
+function decorateStandard(
+  method: unknown,
+  context: ClassMethodDecoratorContext,
+  operationName: string | undefined,
+  getTracker: () => PerformanceTracker,
+): AnyMethod {
+  if (context.kind !== 'method' || typeof method !== 'function') {
+    throw new TypeError(`@timeOperation decorates methods only; ${String(context.name)} is not one`)
+  }
+  const metadata = context.metadata as Record<PropertyKey, unknown> | undefined
+  if (metadata !== undefined) {
+    if (!Object.hasOwn(metadata, TIMED_OPERATIONS_KEY)) metadata[TIMED_OPERATIONS_KEY] = []
+    const entries = metadata[TIMED_OPERATIONS_KEY] as TimedEntry[]
+    entries.push({ method: context.name, operation: operationName, isStatic: context.static })
+  }
+  // The class is not named yet when a standard method decorator runs, so the default
+  // `ClassName.methodName` is resolved on the first call, from `this`.
+  const wrapper: AnyMethod = timedMethod(method as AnyMethod, (thisArg) => {
+    if (operationName !== undefined) return targetFor(getTracker, operationName)
+    const owner = declaringClass(thisArg, context, metadata, wrapper)
+    if (owner === undefined) return undefined // a detached call: untimed, try again next call
+    return targetFor(getTracker, `${owner.name}.${String(context.name)}`)
+  })
+  return wrapper
+}
+
+/** Wraps a method and keeps the reflect-metadata frameworks read from it. */
+function timedMethod(method: AnyMethod, resolve: (thisArg: unknown) => TimedTarget | null | undefined) {
+  const wrapper = createTimedFunction(method, resolve)
+  // NestJS's SetMetadata and similar write onto the method itself; copy those keys over.
+  for (const key of Reflect.getOwnMetadataKeys(method)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, method), wrapper)
+  }
+  return wrapper
+}
+
+function targetFor(getTracker: () => PerformanceTracker, operation: string): TimedTarget | null {
+  try {
+    return getTracker().timedTarget(operation)
+  } catch (error) {
+    // Monitoring must not break the monitored method: call it untimed from now on.
+    process.emitWarning(`perfwatch cannot time ${operation}; calling it untimed: ${String(error)}`)
+    return null
+  }
+}
+
+/** The class that declared the decorated method, found from the receiver of a call. */
+function declaringClass(
+  thisArg: unknown,
+  context: ClassMethodDecoratorContext,
+  metadata: object | undefined,
+  wrapper: AnyMethod,
+): { name: string } | undefined {
+  if ((typeof thisArg !== 'object' && typeof thisArg !== 'function') || thisArg === null) {
+    return undefined
+  }
+  let candidate: unknown = context.static ? thisArg : thisArg.constructor
+  while (typeof candidate === 'function') {
+    const isOwner =
+      metadata !== undefined
+        ? Object.hasOwn(candidate, Symbol.metadata) &&
+          (candidate as { [Symbol.metadata]: unknown })[Symbol.metadata] === metadata
+        : Object.getOwnPropertyDescriptor(
+            context.static ? candidate : candidate.prototype,
+            context.name,
+          )?.value === wrapper
+    if (isOwner) return candidate
+    candidate = Object.getPrototypeOf(candidate)
+  }
+  return undefined
+}
+
+/**
+ * Lists the methods of a class (or of an instance's class) decorated with `@timeOperation`,
+ * inherited ones included, with the operation names their calls are recorded under.
+ */
+export function getTimedOperations(classOrInstance: object): TimedOperation[] {
+  const listed: TimedOperation[] = []
+  const seen = new Set<string | symbol>()
+  let candidate: unknown =
+    typeof classOrInstance === 'function' ? classOrInstance : classOrInstance?.constructor
+  while (typeof candidate === 'function' && candidate !== Function.prototype) {
+    const owner = candidate as { name: string }
+    for (const entry of ownEntries(candidate)) {
+      const id = entry.isStatic ? `static ${String(entry.method)}` : entry.method
+      if (seen.has(id)) continue // overridden in a subclass
+      seen.add(id)
+      listed.push({
+        method: entry.method,
+        operation: entry.operation ?? `${owner.name}.${String(entry.method)}`,
+        isStatic: entry.isStatic,
+      })
+    }
+    candidate = Object.getPrototypeOf(candidate)
+  }
+  return listed
+}
+
+function ownEntries(owner: object): TimedEntry[] {
+  const legacy: TimedEntry[] = Reflect.getOwnMetadata(TIMED_OPERATIONS_KEY, owner) ?? []
+  if (!Object.hasOwn(owner, Symbol.metadata)) return legacy
+  const metadata = (owner as { [Symbol.metadata]: Record<PropertyKey, unknown> | null })[
+    Symbol.metadata
+  ]
+  if (metadata === null || !Object.hasOwn(metadata, TIMED_OPERATIONS_KEY)) return legacy
+  return [...legacy, ...(metadata[TIMED_OPERATIONS_KEY] as TimedEntry[])]
+}
+
+function isMethodContext(value: unknown): value is ClassMethodDecoratorContext {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind !== undefined &&
+    'name' in value
+  )
+}

@@ -1,0 +1,51 @@
+import { createMethodDecorator, type MethodDecorator } from './decorators.js'
+import { TrackerExistsError } from './errors.js'
+import type { TrackerOptions } from './options.js'
+import { PerformanceTracker } from './tracker.js'
+
+// On globalThis under a registered symbol, so two copies of the package in one process (a
+// dependency pinning another version) still share one default tracker.
+const DEFAULT_TRACKER_KEY = Symbol.for('perfwatch.tracker')
+
+type GlobalWithTracker = typeof globalThis & { [DEFAULT_TRACKER_KEY]?: PerformanceTracker }
+
+/**
+ * The process-wide default tracker: created by the first call (with `options`), the same
+ * instance on every later call.
+ * @throws TrackerExistsError when `options` are given after the tracker was created, since they
+ * would be ignored; InvalidOptionError for invalid options.
+ */
+export function getPerformanceTracker(options?: TrackerOptions): PerformanceTracker {
+  const global = globalThis as GlobalWithTracker
+  const existing = global[DEFAULT_TRACKER_KEY]
+  if (existing !== undefined) {
+    if (options !== undefined) throw new TrackerExistsError()
+    return existing
+  }
+  const tracker = new PerformanceTracker(options)
+  global[DEFAULT_TRACKER_KEY] = tracker
+  return tracker
+}
+
+/**
+ * Times every call of the decorated method, as `tracker.wrap` does, under `name` (default
+ * `ClassName.methodName`). Records into `options.tracker`, else into `getPerformanceTracker()`,
+ * which is looked up on the method's first call. Works with TC39 standard decorators and with
+ * legacy `experimentalDecorators`.
+ *
+ * @example
+ * class Orders {
+ *   @timeOperation()
+ *   async load(id: string) { return db.orders.find(id) }
+ * }
+ */
+export function timeOperation(
+  name?: string,
+  options?: { tracker?: PerformanceTracker },
+): MethodDecorator {
+  const tracker = options?.tracker
+  return createMethodDecorator(
+    name,
+    tracker === undefined ? () => getPerformanceTracker() : () => tracker,
+  )
+}

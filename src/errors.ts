@@ -1,0 +1,106 @@
+/**
+ * Error classes thrown by perfwatch's own API. Each carries a stable `code`, so callers can
+ * branch on `error.code` without parsing messages (docs/errors.md lists them all).
+ */
+
+/** Every error code perfwatch throws. */
+export const ERROR_CODES = {
+  unknownTimer: 'PERFWATCH_UNKNOWN_TIMER',
+  invalidOption: 'PERFWATCH_INVALID_OPTION',
+  invalidArgument: 'PERFWATCH_INVALID_ARGUMENT',
+  invalidDuration: 'PERFWATCH_INVALID_DURATION',
+  baselineFile: 'PERFWATCH_BASELINE_FILE',
+  trackerExists: 'PERFWATCH_TRACKER_EXISTS',
+} as const
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES]
+
+/** Base class of perfwatch's own errors that are neither a `TypeError` nor a `RangeError`. */
+export class PerfwatchError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** `endOperation` was given a timer id that is not open: never started, already ended or evicted. */
+export class UnknownTimerError extends PerfwatchError {
+  readonly timerId: string
+
+  constructor(timerId: string) {
+    super(
+      ERROR_CODES.unknownTimer,
+      `No active timer ${JSON.stringify(timerId)}: it was never started, already ended, or evicted ` +
+        'because too many timers were open (see maxOpenTimers)',
+    )
+    this.timerId = timerId
+  }
+}
+
+/** A baseline file could not be read or written; it is logged, never thrown into user code. */
+export class BaselineFileError extends PerfwatchError {
+  readonly path: string
+
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.baselineFile, `${path}: ${message}`, options)
+    this.path = path
+  }
+}
+
+/** `getPerformanceTracker(options)` was called with options after the default tracker existed. */
+export class TrackerExistsError extends PerfwatchError {
+  constructor() {
+    super(
+      ERROR_CODES.trackerExists,
+      'The default tracker already exists, so these options would be ignored: pass options to the ' +
+        'first getPerformanceTracker() call, before any @timeOperation method runs, or create your ' +
+        'own `new PerformanceTracker(options)` and pass it to the decorator as { tracker }',
+    )
+  }
+}
+
+/** An option given to `new PerformanceTracker(options)` is invalid. */
+export class InvalidOptionError extends RangeError {
+  readonly code = ERROR_CODES.invalidOption
+  /** The name of the offending option. */
+  readonly option: string
+
+  constructor(option: string, expected: string, actual: unknown) {
+    super(`${option} must be ${expected}, got ${describe(actual)}`)
+    this.name = 'InvalidOptionError'
+    this.option = option
+  }
+}
+
+/** An argument of a perfwatch call has the wrong type, such as an empty operation name. */
+export class InvalidArgumentError extends TypeError {
+  readonly code = ERROR_CODES.invalidArgument
+
+  constructor(argument: string, expected: string, actual: unknown) {
+    super(`${argument} must be ${expected}, got ${describe(actual)}`)
+    this.name = 'InvalidArgumentError'
+  }
+}
+
+/** A duration given to `record` is NaN, infinite or negative. */
+export class InvalidDurationError extends RangeError {
+  readonly code = ERROR_CODES.invalidDuration
+
+  constructor(operation: string, actual: unknown) {
+    super(
+      `durationMs for ${JSON.stringify(operation)} must be a finite number >= 0 (milliseconds), ` +
+        `got ${describe(actual)}; nothing was recorded`,
+    )
+    this.name = 'InvalidDurationError'
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return 'a function'
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : 'an object'
+}

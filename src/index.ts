@@ -1,0 +1,24 @@
+export type { BaselineJSON, BaselineOptions, BaselineSummary, DegradationRule } from './baseline.js'
+export { Baseline } from './baseline.js'
+export type { Clock } from './clock.js'
+export type { MethodDecorator, TimedOperation } from './decorators.js'
+export { getTimedOperations, TIMED_OPERATIONS_KEY } from './decorators.js'
+export { getPerformanceTracker, timeOperation } from './default-tracker.js'
+export type { ErrorCode } from './errors.js'
+export {
+  BaselineFileError,
+  ERROR_CODES,
+  InvalidArgumentError,
+  InvalidDurationError,
+  InvalidOptionError,
+  PerfwatchError,
+  TrackerExistsError,
+  UnknownTimerError,
+} from './errors.js'
+export type { Logger } from './log.js'
+export type { OperationStats } from './operation.js'
+export type { TrackerOptions } from './options.js'
+export type { BaselineFile } from './store.js'
+export { FILE_FORMAT, FILE_VERSION } from './store.js'
+export type { RecordOptions, SystemSummary } from './tracker.js'
+export { OVERFLOW_OPERATION, PerformanceTracker } from './tracker.js'

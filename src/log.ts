@@ -1,0 +1,38 @@
+import { type Logger, pino } from 'pino'
+
+/** The logger perfwatch writes to: any pino logger (or child logger). */
+export type { Logger }
+
+/** The default logger: pino at `info`, named `perfwatch`, writing JSON lines to stdout. */
+export function createDefaultLogger(): Logger {
+  return pino({ name: 'perfwatch' })
+}
+
+/**
+ * Lets one event through per interval and counts the ones it held back, so a burst of the same
+ * problem costs one log line per interval plus a count, never one line per occurrence.
+ */
+export class RateLimiter {
+  private readonly intervalMs: number
+  private nextAllowedMs = Number.NEGATIVE_INFINITY
+  private suppressed = 0
+
+  constructor(intervalMs: number) {
+    this.intervalMs = intervalMs
+  }
+
+  /**
+   * Returns -1 when the event must be held back, else how many events were held back since the
+   * last one let through (and resets that count).
+   */
+  take(nowMs: number): number {
+    if (nowMs < this.nextAllowedMs) {
+      this.suppressed++
+      return -1
+    }
+    this.nextAllowedMs = nowMs + this.intervalMs
+    const held = this.suppressed
+    this.suppressed = 0
+    return held
+  }
+}

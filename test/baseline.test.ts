@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest'
+import { Baseline } from '../src/index.js'
+import { quantileSorted } from '../src/stats.js'
+
+function seededLogNormal(seed: number, count: number): Float64Array {
+  // mulberry32 + Box-Muller: deterministic samples, median 10 ms, sigma 0.5
+  let state = seed >>> 0
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const values = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+    values[i] = 10 * Math.exp(0.5 * z)
+  }
+  return values
+}
+
+describe('Baseline.fromSamples', () => {
+  it('uses exact order statistics on small samples', () => {
+    const baseline = Baseline.fromSamples('op', Float64Array.from([1, 2, 3, 4, 100]))
+    expect(baseline).toMatchObject({ p50: 3, p75: 4, p95: 100, p99: 100, mean: 22, sampleCount: 5 })
+    // sample standard deviation of [1, 2, 3, 4, 100]: sqrt(7610 / 4)
+    expect(baseline.stdDev).toBeCloseTo(Math.sqrt(7610 / 4), 10)
+  })
+
+  it('reports the tie value on tie-heavy samples where a continuous digest says about 91', () => {
+    const samples = new Float64Array(1010).fill(5)
+    samples.fill(100, 1000)
+    const baseline = Baseline.fromSamples('op', samples)
+    expect(baseline.p95).toBe(5)
+    expect(baseline.p99).toBe(5)
+  })
+
+  it('matches the order statistics of 1000 log-normal samples', () => {
+    const samples = seededLogNormal(7, 1000)
+    const sorted = Float64Array.from(samples).sort()
+    const baseline = Baseline.fromSamples('op', samples)
+    for (const [p, value] of [
+      [0.5, baseline.p50],
+      [0.75, baseline.p75],
+      [0.95, baseline.p95],
+      [0.99, baseline.p99],
+    ] as const) {
+      expect(value).toBe(quantileSorted(sorted, p))
+    }
+  })
+
+  it('rejects too few or invalid samples', () => {
+    expect(() => Baseline.fromSamples('op', Float64Array.from([1]))).toThrow(TypeError)
+    expect(() => Baseline.fromSamples('op', Float64Array.from([1, Number.NaN]))).toThrow(/finite/)
+  })
+})
+
+describe('Baseline.isDegraded', () => {
+  // p95 = 100 and mean + 2 * stdDev is far above it: only the p95 rule can fire
+  const wide = Baseline.fromSamples('op', Float64Array.from([1, 2, 3, 4, 100]))
+
+  it('flags durations above p95', () => {
+    expect(wide.isDegraded(100)).toBe(false)
+    expect(wide.isDegraded(100.5)).toBe(true)
+    expect(wide.degradationRule(100.5)).toBe('p95')
+  })
+
+  it('flags durations above mean + stdDevThreshold * stdDev even below p95', () => {
+    // 94 samples of 10 and 6 of 30: p95 (rank 95) is 30, mean 11.2, stdDev sqrt(2256 / 99) = 4.77
+    const samples = new Float64Array(100).fill(10)
+    samples.fill(30, 94)
+    const baseline = Baseline.fromSamples('op', samples, { stdDevThreshold: 2 })
+    expect(baseline.p95).toBe(30)
+    const limit = baseline.mean + 2 * baseline.stdDev // 20.75
+    expect(limit).toBeLessThan(baseline.p95)
+    expect(baseline.isDegraded(limit - 0.01)).toBe(false)
+    expect(baseline.isDegraded(limit + 0.01)).toBe(true)
+    expect(baseline.degradationRule(limit + 0.01)).toBe('stdDev')
+    expect(baseline.degradationRule(limit - 0.01)).toBeUndefined()
+  })
+
+  it('honours a custom stdDevThreshold', () => {
+    const samples = new Float64Array(100).fill(10)
+    samples.fill(30, 94)
+    const strict = Baseline.fromSamples('op', samples, { stdDevThreshold: 0.5 })
+    expect(strict.isDegraded(strict.mean + strict.stdDev)).toBe(true)
+  })
+})
+
+describe('Baseline persistence form', () => {
+  it('round-trips through JSON with its digest', () => {
+    const baseline = Baseline.fromSamples('db.query', seededLogNormal(3, 1000))
+    expect(baseline.hasDigest).toBe(false)
+    baseline.fillDigest()
+    expect(baseline.hasDigest).toBe(true)
+    const json = JSON.parse(JSON.stringify(baseline))
+    expect(json.digest.centroids.length).toBeGreaterThan(10)
+    const restored = Baseline.fromJSON(json)
+    expect(restored.toSummary()).toEqual(baseline.toSummary())
+    expect(restored.toJSON()).toEqual(json)
+  })
+
+  it('restores a tdigest that approximates the samples', () => {
+    const samples = seededLogNormal(11, 1000)
+    const sorted = Float64Array.from(samples).sort()
+    const digest = Baseline.fromJSON(
+      JSON.parse(JSON.stringify(Baseline.fromSamples('op', samples))),
+    ).toDigest()
+    // The package's compress() is random: allow a few percent.
+    const p50 = digest.percentile(0.5)
+    expect(Math.abs(p50 / quantileSorted(sorted, 0.5) - 1)).toBeLessThan(0.05)
+  })
+
+  it.each([
+    [{}, /operation/],
+    [{ operation: 'x', p50: -1 }, /p50/],
+    [{ operation: 'x', p50: 1, p75: 1, p95: 1, p99: 1, mean: 1, stdDev: 0, sampleCount: 2 }, /establishedAt/],
+  ])('rejects an invalid record %#', (json, message) => {
+    expect(() => Baseline.fromJSON(json)).toThrow(message)
+  })
+})
