@@ -315,7 +315,13 @@ export class PerformanceTracker {
     const baseline = operation.baseline
     if (baseline === undefined) return
     this.logger.info(
-      { operation: operation.name, baseline: baseline.toSummary() },
+      {
+        operation: operation.name,
+        p50: baseline.p50,
+        p95: baseline.p95,
+        p99: baseline.p99,
+        sampleCount: baseline.sampleCount,
+      },
       `Baseline established for ${operation.name}: p50 ${formatMs(baseline.p50)}, ` +
         `p95 ${formatMs(baseline.p95)} over ${baseline.sampleCount} samples`,
     )

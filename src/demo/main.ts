@@ -1,0 +1,65 @@
+// npm run demo: a decorated service under simulated traffic. Baselines are learned and saved to
+// baselines/demo.json, a slowdown is injected and perfwatch warns. Run it twice: the second run
+// restores the baselines and checks calls against them from the first one.
+import pretty from 'pino-pretty'
+import { pino } from 'pino'
+import { getPerformanceTracker } from '../index.js'
+import { formatMs, formatPercent } from '../format.js'
+import { CheckoutService } from './service.js'
+
+const storagePath = 'baselines/demo.json'
+const tracker = getPerformanceTracker({
+  storagePath,
+  baselineSamples: 100,
+  logger: pino(
+    { name: 'perfwatch' },
+    pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname', singleLine: true, sync: true }),
+  ),
+})
+const service = new CheckoutService()
+
+async function traffic(checkouts: number): Promise<void> {
+  const concurrency = 10
+  for (let next = 0; next < checkouts; next += concurrency) {
+    const batch = Array.from({ length: Math.min(concurrency, checkouts - next) }, (_, i) =>
+      service.checkout(next + i),
+    )
+    await Promise.all(batch)
+  }
+}
+
+const restored = tracker
+  .getSystemSummary()
+  .trackedOperations.filter((name) => tracker.getOperationStats(name)?.baseline !== undefined)
+
+if (restored.length > 0) {
+  console.log(`\nRestored ${restored.length} baselines from ${storagePath}: ${restored.join(', ')}`)
+  console.log('Calls are checked against them from the first one; skipping the learning phase.\n')
+} else {
+  console.log(`\n1. Learning: 120 checkouts of normal traffic (baselines after 100 samples)\n`)
+  await traffic(120)
+  await tracker.flush()
+  console.log(`\nBaselines saved to ${storagePath}. Run the demo again to see them restored.\n`)
+}
+
+console.log('2. Injecting a slowdown: the database becomes 4x slower for 12 checkouts\n')
+service.databaseSlowdown = 4
+await traffic(12)
+service.databaseSlowdown = 1
+
+console.log('\n3. getOperationStats for every operation\n')
+const rows = tracker.getSystemSummary().trackedOperations.map((name) => {
+  const s = tracker.getOperationStats(name)
+  return {
+    operation: name,
+    samples: s?.sampleCount,
+    'recent p50': s?.recentP50 == null ? '-' : formatMs(s.recentP50),
+    'recent p95': s?.recentP95 == null ? '-' : formatMs(s.recentP95),
+    'baseline p50': s?.baseline ? formatMs(s.baseline.p50) : '-',
+    'baseline p95': s?.baseline ? formatMs(s.baseline.p95) : '-',
+    degraded: s?.degradedCount,
+    'error rate': s?.errorRate == null ? '-' : formatPercent(s.errorRate),
+  }
+})
+console.table(rows)
+await tracker.close()
