@@ -1,12 +1,13 @@
 import 'reflect-metadata'
 import { InvalidArgumentError } from './errors.js'
-import type { PerformanceTracker } from './tracker.js'
 import { createTimedFunction, type TimedTarget } from './timing.js'
+import type { PerformanceTracker } from './tracker.js'
 
 // TypeScript's standard-decorator helpers give `context.metadata` only when `Symbol.metadata`
 // exists when the class is defined; Node 20 lacks it. This module runs before any class that
 // imports the decorator, so defining it here is early enough (TypeScript 5.2 notes' polyfill).
-;(Symbol as unknown as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata')
+const symbolConstructor = Symbol as unknown as { metadata?: symbol }
+symbolConstructor.metadata ??= Symbol.for('Symbol.metadata')
 
 /** The key under which decorated methods are listed: reflect-metadata (legacy) or `context.metadata`. */
 export const TIMED_OPERATIONS_KEY: unique symbol = Symbol.for('perfwatch.timedOperations')
@@ -64,7 +65,13 @@ export function createMethodDecorator(
       typeof descriptor === 'object' &&
       descriptor !== null
     ) {
-      decorateLegacy(value, contextOrKey, descriptor as PropertyDescriptor, operationName, getTracker)
+      decorateLegacy(
+        value,
+        contextOrKey,
+        descriptor as PropertyDescriptor,
+        operationName,
+        getTracker,
+      )
       return descriptor
     }
     throw new TypeError('@timeOperation decorates class methods only')
@@ -119,7 +126,10 @@ function decorateStandard(
 }
 
 /** Wraps a method and keeps the reflect-metadata frameworks read from it. */
-function timedMethod(method: AnyMethod, resolve: (thisArg: unknown) => TimedTarget | null | undefined) {
+function timedMethod(
+  method: AnyMethod,
+  resolve: (thisArg: unknown) => TimedTarget | null | undefined,
+) {
   const wrapper = createTimedFunction(method, resolve)
   // NestJS's SetMetadata and similar write onto the method itself; copy those keys over.
   for (const key of Reflect.getOwnMetadataKeys(method)) {

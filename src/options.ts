@@ -66,7 +66,10 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
     )
   }
   const stdDevThreshold = options.stdDevThreshold ?? 2
-  if (typeof stdDevThreshold !== 'number' || !(stdDevThreshold >= 0 && stdDevThreshold < Infinity)) {
+  if (
+    typeof stdDevThreshold !== 'number' ||
+    !(stdDevThreshold >= 0 && stdDevThreshold < Infinity)
+  ) {
     throw new InvalidOptionError('stdDevThreshold', 'a finite number >= 0', stdDevThreshold)
   }
   const storagePath = options.storagePath === undefined ? DEFAULT_STORAGE_PATH : options.storagePath
@@ -81,7 +84,11 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
   const maxOperations = integer(options, 'maxOperations', 2000, 1)
   const saveDelayMs = integer(options, 'saveDelayMs', 1000, 0)
   if (options.logger !== undefined && !isLogger(options.logger)) {
-    throw new InvalidOptionError('logger', 'a pino logger (with info, warn and error)', options.logger)
+    throw new InvalidOptionError(
+      'logger',
+      'a pino logger (with info, warn and error)',
+      options.logger,
+    )
   }
   return {
     windowSize,
@@ -97,7 +104,12 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
   }
 }
 
-type IntegerOption = 'windowSize' | 'baselineSamples' | 'maxOpenTimers' | 'maxOperations' | 'saveDelayMs'
+type IntegerOption =
+  | 'windowSize'
+  | 'baselineSamples'
+  | 'maxOpenTimers'
+  | 'maxOperations'
+  | 'saveDelayMs'
 
 function integer(options: TrackerOptions, name: IntegerOption, fallback: number, min: number) {
   const value = options[name] ?? fallback

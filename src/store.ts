@@ -56,7 +56,10 @@ export class BaselineStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
       this.isReadOnly = true
       this.logger.error(
-        { err: new BaselineFileError(this.path, 'cannot be read', { cause: error }), path: this.path },
+        {
+          err: new BaselineFileError(this.path, 'cannot be read', { cause: error }),
+          path: this.path,
+        },
         `perfwatch cannot read ${this.path}; baselines will not be saved to it`,
       )
       return []
@@ -121,7 +124,10 @@ export class BaselineStore {
       this.isDirty = true // the next change retries
       await rm(temp, { force: true }).catch(() => undefined)
       this.logger.error(
-        { err: new BaselineFileError(this.path, 'cannot be written', { cause: error }), path: this.path },
+        {
+          err: new BaselineFileError(this.path, 'cannot be written', { cause: error }),
+          path: this.path,
+        },
         `perfwatch could not save baselines to ${this.path}`,
       )
     }
@@ -153,7 +159,11 @@ export class BaselineStore {
  * Parses and validates a whole baseline file.
  * @throws TypeError or SyntaxError describing the first problem.
  */
-export function parseBaselineFile(path: string, text: string, options: BaselineOptions): Baseline[] {
+export function parseBaselineFile(
+  path: string,
+  text: string,
+  options: BaselineOptions,
+): Baseline[] {
   const file = JSON.parse(text) as Partial<BaselineFile> | null
   if (typeof file !== 'object' || file === null || file.format !== FILE_FORMAT) {
     throw new TypeError(`${path} is not a perfwatch baseline file (format is not "${FILE_FORMAT}")`)
@@ -169,7 +179,9 @@ export function parseBaselineFile(path: string, text: string, options: BaselineO
   return Object.entries(file.baselines).map(([name, json]) => {
     const baseline = Baseline.fromJSON(json, options)
     if (baseline.operation !== name) {
-      throw new TypeError(`${path}: baseline under "${name}" names operation "${baseline.operation}"`)
+      throw new TypeError(
+        `${path}: baseline under "${name}" names operation "${baseline.operation}"`,
+      )
     }
     return baseline
   })

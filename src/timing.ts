@@ -1,3 +1,4 @@
+// biome-ignore-all lint/complexity/noArguments: `fn.apply(this, arguments)` is the allocation-free pass-through (see createTimedFunction)
 /**
  * The one timing wrapper behind `wrap()` and both decorator modes: two clock reads around the
  * user's call, nothing else on the caller's path. perfwatch's own failures never reach the

@@ -115,7 +115,10 @@ describe('Baseline persistence form', () => {
   it.each([
     [{}, /operation/],
     [{ operation: 'x', p50: -1 }, /p50/],
-    [{ operation: 'x', p50: 1, p75: 1, p95: 1, p99: 1, mean: 1, stdDev: 0, sampleCount: 2 }, /establishedAt/],
+    [
+      { operation: 'x', p50: 1, p75: 1, p95: 1, p99: 1, mean: 1, stdDev: 0, sampleCount: 2 },
+      /establishedAt/,
+    ],
   ])('rejects an invalid record %#', (json, message) => {
     expect(() => Baseline.fromJSON(json)).toThrow(message)
   })

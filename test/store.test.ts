@@ -72,7 +72,10 @@ describe('baseline persistence', () => {
 
   it.each([
     ['corrupt', '{ not json'],
-    ['truncated', '{"format":"perfwatch.baselines","version":1,"baselines":{"op":{"operation":"op",'],
+    [
+      'truncated',
+      '{"format":"perfwatch.baselines","version":1,"baselines":{"op":{"operation":"op",',
+    ],
     ['a future version', JSON.stringify({ format: FILE_FORMAT, version: 99, baselines: {} })],
     ['another format', JSON.stringify({ hello: 'world' })],
     [

@@ -269,10 +269,12 @@ describe('wrap', () => {
 
   it('times any thenable, as await would adopt it', async () => {
     const { tracker: t } = tracker()
+    // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, on purpose
     const thenable = { then: (ok: (v: number) => void) => ok(7) }
     expect(await t.wrap('thenable', () => thenable)()).toBe(7)
     const error = new Error('then threw')
     const broken = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, on purpose
       then: () => {
         throw error
       },

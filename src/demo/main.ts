@@ -1,10 +1,11 @@
 // npm run demo: a decorated service under simulated traffic. Baselines are learned and saved to
 // baselines/demo.json, a slowdown is injected and perfwatch warns. Run it twice: the second run
 // restores the baselines and checks calls against them from the first one.
-import pretty from 'pino-pretty'
+
 import { pino } from 'pino'
-import { getPerformanceTracker } from '../index.js'
+import pretty from 'pino-pretty'
 import { formatMs, formatPercent } from '../format.js'
+import { getPerformanceTracker } from '../index.js'
 import { CheckoutService } from './service.js'
 
 const storagePath = 'baselines/demo.json'
@@ -13,7 +14,12 @@ const tracker = getPerformanceTracker({
   baselineSamples: 100,
   logger: pino(
     { name: 'perfwatch' },
-    pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname', singleLine: true, sync: true }),
+    pretty({
+      colorize: process.stdout.isTTY,
+      ignore: 'pid,hostname',
+      singleLine: true,
+      sync: true,
+    }),
   ),
 })
 const service = new CheckoutService()
