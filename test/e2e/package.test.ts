@@ -12,17 +12,26 @@ function node(args: string[], cwd = root): string {
   return execFileSync(process.execPath, args, { cwd, encoding: 'utf8' })
 }
 
+/** The fixture's result line, among pino's log lines (which may be flushed after it). */
+function result(output: string) {
+  return output
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+    .find((line) => 'add' in line)
+}
+
 describe.each(['legacy', 'standard'])('the built package with %s decorators', (mode) => {
   it('times decorated methods and restores baselines on the next run', () => {
     const script = `test/fixtures/decorators/out/${mode}/run.js`
     const file = join(tempDir(), 'baselines.json')
-    const first = JSON.parse(node([script, file]).trim().split('\n').at(-1) as string)
+    const first = result(node([script, file]))
     expect(first.restored).toBe(false)
     expect(first.add).toMatchObject({ totalCount: 25, baseline: { sampleCount: 20 } })
     expect(first.reject.errorRate).toBe(1)
     expect(first.listed).toBe(7)
     expect(existsSync(file)).toBe(true)
-    const second = JSON.parse(node([script, file]).trim().split('\n').at(-1) as string)
+    const second = result(node([script, file]))
     expect(second.restored).toBe(true)
     expect(second.add.baseline).toEqual(first.add.baseline)
   })
