@@ -20,6 +20,8 @@ export interface BaselineSummary {
 
 /** A baseline as persisted (docs/file-format.md): the summary plus the t-digest centroids. */
 export interface BaselineJSON extends BaselineSummary {
+  /** Failed calls seen while the samples were collected: the error chart's reference. */
+  failureCount: number
   /** t-digest centroids `[mean, count]` in ascending mean, from `TDigest.toArray()`. */
   digest: { centroids: Array<[number, number]> }
 }
@@ -31,6 +33,12 @@ export type DegradationRule = 'p95' | 'stdDev'
 export interface BaselineOptions {
   /** A sample is degraded above `mean + stdDevThreshold * stdDev`. @default 2 */
   stdDevThreshold?: number
+}
+
+/** Options of `Baseline.refreshed`. */
+export interface RefreshOptions extends BaselineOptions {
+  /** Largest relative move of any quantile, the mean or the standard deviation. @default 0.1 */
+  maxChange?: number
 }
 
 // t-digest compression: delta 0.01 keeps roughly 1/delta centroids, about 50-100 for a
@@ -56,6 +64,8 @@ export class Baseline implements BaselineSummary {
   readonly stdDev: number
   readonly sampleCount: number
   readonly establishedAt: string
+  /** Failed calls seen while the samples were collected (0 when unknown). */
+  readonly failureCount: number
   readonly stdDevThreshold: number
   /**
    * The one number the hot path compares against: `min(p95, mean + stdDevThreshold * stdDev)`.
@@ -68,7 +78,7 @@ export class Baseline implements BaselineSummary {
   private centroids: Float64Array | null
 
   private constructor(
-    summary: BaselineSummary,
+    summary: BaselineSummary & { failureCount: number },
     options: BaselineOptions,
     pendingSamples: Samples | null,
     centroids: Float64Array | null,
@@ -82,6 +92,7 @@ export class Baseline implements BaselineSummary {
     this.stdDev = summary.stdDev
     this.sampleCount = summary.sampleCount
     this.establishedAt = summary.establishedAt
+    this.failureCount = summary.failureCount
     this.stdDevThreshold = options.stdDevThreshold ?? 2
     this.degradedAboveMs = Math.min(this.p95, this.mean + this.stdDevThreshold * this.stdDev)
     this.pendingSamples = pendingSamples
@@ -96,7 +107,7 @@ export class Baseline implements BaselineSummary {
   static fromSamples(
     operation: string,
     samples: Samples,
-    options: BaselineOptions = {},
+    options: BaselineOptions & { failureCount?: number } = {},
     establishedAt: Date = new Date(),
   ): Baseline {
     if (samples.length < 2) {
@@ -121,10 +132,72 @@ export class Baseline implements BaselineSummary {
         stdDev: s.stdDev,
         sampleCount: samples.length,
         establishedAt: establishedAt.toISOString(),
+        failureCount: options.failureCount ?? 0,
       },
       options,
       samples,
       null,
+    )
+  }
+
+  /**
+   * A rolling refresh: `current` blended with newer successful samples. The digest of `current`,
+   * its weight capped at the number of new samples, is merged with the new samples, so old and
+   * new count equally; quantiles come from the merged digest, mean and standard deviation are
+   * pooled exactly. No quantile, nor the mean or standard deviation, moves by more than
+   * `maxChange` (relative) in one refresh, so a slow drift is followed slowly, if at all.
+   * @throws TypeError for fewer than two samples or an invalid one.
+   */
+  static refreshed(
+    current: Baseline,
+    samples: Samples,
+    options: RefreshOptions = {},
+    establishedAt: Date = new Date(),
+  ): Baseline {
+    const fresh = Baseline.fromSamples(current.operation, samples, options)
+    const maxChange = options.maxChange ?? 0.1
+    const clamp = (value: number, previous: number) =>
+      Math.min(previous * (1 + maxChange), Math.max(previous * (1 - maxChange), value))
+    const oldWeight = Math.min(current.sampleCount, fresh.sampleCount)
+    const scale = oldWeight / current.sampleCount
+    const digest = new tdigest.TDigest(DIGEST_DELTA)
+    digest.push_centroid(current.centroidList().map((c) => ({ mean: c.mean, n: c.n * scale })))
+    for (let i = 0; i < samples.length; i++) digest.push(samples[i] as number)
+    digest.compress()
+    const [p50, p75, p95, p99] = digest.percentile([0.5, 0.75, 0.95, 0.99]) as [
+      number,
+      number,
+      number,
+      number,
+    ]
+    const total = oldWeight + fresh.sampleCount
+    const pooledMean = (oldWeight * current.mean + fresh.sampleCount * fresh.mean) / total
+    const meanGap = current.mean - fresh.mean
+    const pooledVariance =
+      ((oldWeight - 1) * current.stdDev ** 2 +
+        (fresh.sampleCount - 1) * fresh.stdDev ** 2 +
+        ((oldWeight * fresh.sampleCount) / total) * meanGap * meanGap) /
+      (total - 1)
+    const q50 = clamp(p50, current.p50)
+    const q75 = Math.max(q50, clamp(p75, current.p75))
+    const q95 = Math.max(q75, clamp(p95, current.p95))
+    const q99 = Math.max(q95, clamp(p99, current.p99))
+    return new Baseline(
+      {
+        operation: current.operation,
+        p50: q50,
+        p75: q75,
+        p95: q95,
+        p99: q99,
+        mean: clamp(pooledMean, current.mean),
+        stdDev: clamp(Math.sqrt(Math.max(0, pooledVariance)), current.stdDev),
+        sampleCount: total,
+        establishedAt: establishedAt.toISOString(),
+        failureCount: current.failureCount,
+      },
+      options,
+      null,
+      centroidsOf(digest),
     )
   }
 
@@ -150,6 +223,14 @@ export class Baseline implements BaselineSummary {
     if (typeof establishedAt !== 'string' || Number.isNaN(Date.parse(establishedAt))) {
       throw new TypeError(`baseline ${operation}: establishedAt is not an ISO-8601 date`)
     }
+    const failureCount = record.failureCount ?? 0
+    if (
+      typeof failureCount !== 'number' ||
+      !Number.isSafeInteger(failureCount) ||
+      failureCount < 0
+    ) {
+      throw new TypeError(`baseline ${operation}: failureCount is not an integer >= 0`)
+    }
     const centroids = parseCentroids(operation, record.digest)
     return new Baseline(
       {
@@ -162,6 +243,7 @@ export class Baseline implements BaselineSummary {
         stdDev: record.stdDev as number,
         sampleCount: record.sampleCount as number,
         establishedAt,
+        failureCount,
       },
       options,
       null,
@@ -190,13 +272,7 @@ export class Baseline implements BaselineSummary {
     // re-consumes the centroids, which is what the package provides for this case.
     for (let i = 0; i < samples.length; i++) digest.push(samples[i] as number)
     digest.compress()
-    const list = digest.toArray()
-    const centroids = new Float64Array(list.length * 2)
-    list.forEach((c, i) => {
-      centroids[2 * i] = c.mean
-      centroids[2 * i + 1] = c.n
-    })
-    this.centroids = centroids
+    this.centroids = centroidsOf(digest)
     this.pendingSamples = null
   }
 
@@ -207,7 +283,6 @@ export class Baseline implements BaselineSummary {
 
   /** A new `TDigest` restored from this baseline's centroids with `push_centroid`, for merging. */
   toDigest(): tdigest.TDigest {
-    this.fillDigest()
     const digest = new tdigest.TDigest(DIGEST_DELTA)
     digest.push_centroid(this.centroidList())
     return digest
@@ -230,14 +305,15 @@ export class Baseline implements BaselineSummary {
 
   /** The persisted form (docs/file-format.md), digest included. */
   toJSON(): BaselineJSON {
-    this.fillDigest()
     return {
       ...this.toSummary(),
+      failureCount: this.failureCount,
       digest: { centroids: this.centroidList().map((c): [number, number] => [c.mean, c.n]) },
     }
   }
 
   private centroidList(): tdigest.Centroid[] {
+    this.fillDigest()
     const centroids = this.centroids as Float64Array
     const list: tdigest.Centroid[] = []
     for (let i = 0; i < centroids.length; i += 2) {
@@ -245,6 +321,16 @@ export class Baseline implements BaselineSummary {
     }
     return list
   }
+}
+
+function centroidsOf(digest: tdigest.TDigest): Float64Array {
+  const list = digest.toArray()
+  const centroids = new Float64Array(list.length * 2)
+  list.forEach((c, i) => {
+    centroids[2 * i] = c.mean
+    centroids[2 * i + 1] = c.n
+  })
+  return centroids
 }
 
 function parseCentroids(operation: string, digest: unknown): Float64Array {

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   invalidDuration: 'PERFWATCH_INVALID_DURATION',
   baselineFile: 'PERFWATCH_BASELINE_FILE',
   trackerExists: 'PERFWATCH_TRACKER_EXISTS',
+  unknownOperation: 'PERFWATCH_UNKNOWN_OPERATION',
+  notEnoughSamples: 'PERFWATCH_NOT_ENOUGH_SAMPLES',
 } as const
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES]
@@ -37,6 +39,33 @@ export class UnknownTimerError extends PerfwatchError {
         'because too many timers were open (see maxOpenTimers)',
     )
     this.timerId = timerId
+  }
+}
+
+/** An operator action named an operation this tracker has never seen. */
+export class UnknownOperationError extends PerfwatchError {
+  readonly operation: string
+
+  constructor(operation: string) {
+    super(
+      ERROR_CODES.unknownOperation,
+      `No operation ${JSON.stringify(operation)}: it has no samples and no baseline in this tracker`,
+    )
+    this.operation = operation
+  }
+}
+
+/** `acceptCurrentAsBaseline` found too few successful samples in the window. */
+export class NotEnoughSamplesError extends PerfwatchError {
+  readonly operation: string
+
+  constructor(operation: string, have: number, need: number) {
+    super(
+      ERROR_CODES.notEnoughSamples,
+      `${JSON.stringify(operation)} has ${have} successful samples in its window and a baseline ` +
+        `needs ${need} (baselineSamples): record more calls, then accept again`,
+    )
+    this.operation = operation
   }
 }
 

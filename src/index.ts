@@ -1,9 +1,16 @@
-export type { BaselineJSON, BaselineOptions, BaselineSummary, DegradationRule } from './baseline.js'
+export type {
+  BaselineJSON,
+  BaselineOptions,
+  BaselineSummary,
+  DegradationRule,
+  RefreshOptions,
+} from './baseline.js'
 export { Baseline } from './baseline.js'
 export type { Clock } from './clock.js'
 export type { MethodDecorator, TimedOperation } from './decorators.js'
 export { getTimedOperations, TIMED_OPERATIONS_KEY } from './decorators.js'
 export { getPerformanceTracker, timeOperation } from './default-tracker.js'
+export type { DetectionRule, DetectorStats } from './detection.js'
 export type { ErrorCode } from './errors.js'
 export {
   BaselineFileError,
@@ -11,12 +18,22 @@ export {
   InvalidArgumentError,
   InvalidDurationError,
   InvalidOptionError,
+  NotEnoughSamplesError,
   PerfwatchError,
   TrackerExistsError,
+  UnknownOperationError,
   UnknownTimerError,
 } from './errors.js'
+export type {
+  BaselineEvent,
+  DegradationEvent,
+  RecoveryEvent,
+  TrackerEventName,
+  TrackerEvents,
+  TrackerListener,
+} from './events.js'
 export type { Logger } from './log.js'
-export type { OperationStats } from './operation.js'
+export type { BaselineChange, OperationState, OperationStats } from './operation.js'
 export type { TrackerOptions } from './options.js'
 export type { BaselineFile } from './store.js'
 export { FILE_FORMAT, FILE_VERSION } from './store.js'

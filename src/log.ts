@@ -31,6 +31,11 @@ export class RateLimiter {
       return -1
     }
     this.nextAllowedMs = nowMs + this.intervalMs
+    return this.drain()
+  }
+
+  /** How many events were held back since the last one let through; resets that count. */
+  drain(): number {
     const held = this.suppressed
     this.suppressed = 0
     return held

@@ -1,9 +1,23 @@
 import { Baseline, type BaselineOptions, type BaselineSummary } from './baseline.js'
+import {
+  chartLimits,
+  DegradationDetector,
+  type DetectorStats,
+  NO_CHANGE,
+  type Transition,
+} from './detection.js'
 import { type Summary, summarize } from './stats.js'
+
+/** Where an operation stands: learning its baseline, healthy, or in a sustained degradation. */
+export type OperationState = 'learning' | 'ok' | 'degraded'
 
 /** A snapshot of one operation, as `getOperationStats(name)` returns it. Durations are in ms. */
 export interface OperationStats {
   operation: string
+  /** `learning` until the detector has a baseline of enough samples, then `ok` or `degraded`. */
+  state: OperationState
+  /** When the current degradation was raised, ISO-8601; `null` unless `state` is `degraded`. */
+  degradedSince: string | null
   /** Samples in the rolling window (successes and failures). */
   sampleCount: number
   /** Samples ever recorded for this operation by this tracker. */
@@ -27,9 +41,14 @@ export interface OperationStats {
   degradationRate: number
   /** The baseline, once established or restored. */
   baseline?: BaselineSummary
+  /** The sustained-degradation detector's scores and limits; `null` while learning. */
+  detector: DetectorStats | null
 }
 
-/** What an operation tells its owner; the tracker implements it (logging, events, files). */
+/** Why a baseline changed. */
+export type BaselineChange = 'established' | 'matured' | 'refreshed' | 'accepted' | 'reset'
+
+/** What an operation tells its owner; the tracker's reporter implements it. */
 export interface OperationListener {
   onDegradedSample(
     operation: Operation,
@@ -37,24 +56,61 @@ export interface OperationListener {
     metadata: unknown,
     moreMetadata: unknown,
   ): void
-  onBaseline(operation: Operation): void
+  onBaseline(operation: Operation, change: BaselineChange): void
+  onTransition(operation: Operation, transition: Transition): void
+  /** A rolling baseline has seen `refreshSamples` more samples: refresh it off the hot path. */
+  onRefreshDue(operation: Operation): void
+  /** Samples collected to mature a baseline were slower than it; they were discarded. */
+  onMaturingRejected(operation: Operation, shareAboveP50: number, limit: number): void
 }
+
+/** How an operation learns and keeps its baseline. */
+export interface OperationConfig {
+  windowSize: number
+  /** Successes before the first baseline (the per-sample rule starts then). */
+  baselineSamples: number
+  /** Successes the detector's baseline is built from (it matures to this many). */
+  detectionSamples: number
+  /** Successes between rolling refreshes; 0 keeps the baseline frozen. */
+  refreshSamples: number
+  baselineOptions: BaselineOptions
+}
+
+// Ring outcomes: a failure, a success, or a success recorded while the detector said `ok`
+// (only those may feed a rolling refresh, so a slowdown never becomes the new normal).
+const FAILURE = 0
+const SUCCESS = 1
+const SUCCESS_WHILE_OK = 2
 
 /**
  * The state of one operation and the hot path. Recording a sample is O(1) and allocates
- * nothing: a write into a ring of typed arrays, counters, and one comparison against a
- * threshold precomputed when the baseline changed.
+ * nothing: a write into a ring of typed arrays, counters, one comparison against a threshold
+ * precomputed when the baseline changed, and the detector's constant-time update.
  *
  * Ring layout, for capacity 4 after 6 samples s1..s6:
  *   durations = [s5, s6, s3, s4], head = 2 (the next write, also the oldest sample), count = 4.
- * While count < capacity the samples are durations[0 .. count) and head === count. The order of
- * samples inside the window does not matter to any statistic, so snapshots copy it as it is.
+ * While count < capacity the samples are durations[0 .. count) and head === count. The newest
+ * sample is at head - 1 (wrapping). Statistics copy the window in ring order: order does not
+ * matter to them.
+ *
+ * Learning: successes are copied into `learning` (the window may lose them to failures). At
+ * `baselineSamples` the first baseline is built from them; at `detectionSamples` it matures: the
+ * baseline is rebuilt from all of them, the detector starts and the buffer is freed. Maturing is
+ * refused when the later samples are clearly slower than the first baseline (a slowdown during
+ * learning), and starts over.
  */
 export class Operation {
   readonly name: string
   baseline: Baseline | undefined
+  detector: DegradationDetector | null = null
+  /** When the current degradation was raised: ISO time, tracker clock, and sample counters. */
+  degradedSince: string | null = null
+  degradedAtMs = 0
+  degradedAtCount = 0
+  degradedCountAtRaise = 0
+  private readonly config: OperationConfig
+  private readonly listener: OperationListener
   private readonly durations: Float64Array
-  /** 1 for success, 0 for failure, parallel to `durations`. */
   private readonly outcomes: Uint8Array
   private head = 0
   private count = 0
@@ -63,32 +119,20 @@ export class Operation {
   private checkedCount = 0
   /** `baseline.degradedAboveMs`, or Infinity without a baseline: one compare per sample. */
   private degradedAboveMs = Number.POSITIVE_INFINITY
-  /** Successful samples collected for the first baseline; `null` once there is one. */
-  private baselineSamples: Float64Array | null
-  private collected = 0
-  private readonly baselineOptions: BaselineOptions
-  private readonly listener: OperationListener
+  private learning: Float64Array | null
+  private learned = 0
+  private learningFailures = 0
+  /** Learning samples before this index built the current baseline; the guard skips them. */
+  private guardFrom = 0
+  private sinceRefresh = 0
 
-  constructor(
-    name: string,
-    windowSize: number,
-    baselineSampleCount: number,
-    baselineOptions: BaselineOptions,
-    listener: OperationListener,
-  ) {
+  constructor(name: string, config: OperationConfig, listener: OperationListener) {
     this.name = name
-    this.baselineOptions = baselineOptions
+    this.config = config
     this.listener = listener
-    this.durations = new Float64Array(windowSize)
-    this.outcomes = new Uint8Array(windowSize)
-    this.baselineSamples = new Float64Array(baselineSampleCount)
-  }
-
-  /** Installs a baseline (restored from disk or built here); later samples are checked on it. */
-  setBaseline(baseline: Baseline): void {
-    this.baseline = baseline
-    this.degradedAboveMs = baseline.degradedAboveMs
-    this.baselineSamples = null
+    this.durations = new Float64Array(config.windowSize)
+    this.outcomes = new Uint8Array(config.windowSize)
+    this.learning = new Float64Array(this.learningSize())
   }
 
   /**
@@ -97,34 +141,108 @@ export class Operation {
    * when the sample is degraded and never stored.
    */
   record(durationMs: number, success: boolean, metadata?: unknown, moreMetadata?: unknown): void {
+    const detector = this.detector
     const i = this.head
     this.durations[i] = durationMs
-    this.outcomes[i] = success ? 1 : 0
+    this.outcomes[i] = !success
+      ? FAILURE
+      : detector !== null && !detector.isDegraded
+        ? SUCCESS_WHILE_OK
+        : SUCCESS
     this.head = i + 1 === this.durations.length ? 0 : i + 1
     if (this.count < this.durations.length) this.count++
     this.totalCount++
-    if (!success) return // failures never enter a baseline and are never "degraded"
-    if (this.baselineSamples === null) {
+    if (!success) {
+      // Failures never enter a baseline; they feed the error chart only.
+      if (this.learning !== null) this.learningFailures++
+      if (detector !== null) this.transition(detector.failure())
+      return
+    }
+    if (this.baseline !== undefined) {
       this.checkedCount++
       if (durationMs > this.degradedAboveMs) {
         this.degradedCount++
         this.listener.onDegradedSample(this, durationMs, metadata, moreMetadata)
       }
-      return
     }
-    this.baselineSamples[this.collected++] = durationMs
-    if (this.collected === this.baselineSamples.length) this.establishBaseline()
+    if (detector !== null) {
+      this.transition(detector.success(durationMs))
+      if (this.config.refreshSamples > 0 && ++this.sinceRefresh >= this.config.refreshSamples) {
+        this.sinceRefresh = 0
+        this.listener.onRefreshDue(this)
+      }
+    } else if (this.learning !== null) {
+      this.learn(durationMs)
+    }
+  }
+
+  /** Installs a baseline restored from disk; an immature one keeps learning to mature. */
+  restore(baseline: Baseline): void {
+    this.install(baseline)
+  }
+
+  /** Forgets the baseline and learns a new one from the next samples. */
+  reset(): void {
+    this.baseline = undefined
+    this.degradedAboveMs = Number.POSITIVE_INFINITY
+    this.detector = null
+    this.closeIncident()
+    this.startLearning(0)
+    this.listener.onBaseline(this, 'reset')
+  }
+
+  /**
+   * Makes the window's successful samples the baseline (after a deliberate change).
+   * @returns false, changing nothing, when the window has fewer than `baselineSamples` successes.
+   */
+  acceptWindow(): boolean {
+    const samples = this.windowSamples(SUCCESS)
+    if (samples.length < this.config.baselineSamples) return false
+    const failures = this.count - samples.length
+    this.closeIncident()
+    this.detector = null
+    this.learning = null // a baseline too small for the detector matures from fresh samples
+    this.install(
+      Baseline.fromSamples(this.name, samples, {
+        ...this.config.baselineOptions,
+        failureCount: failures,
+      }),
+    )
+    this.listener.onBaseline(this, 'accepted')
+    return true
+  }
+
+  /**
+   * Rolling policy: blends the window's samples recorded while `ok` into the baseline.
+   * @returns false when there were too few such samples (fewer than `baselineSamples`).
+   */
+  refresh(maxChange: number): boolean {
+    const current = this.baseline
+    const detector = this.detector
+    if (current === undefined || detector === null) return false
+    const samples = this.windowSamples(SUCCESS_WHILE_OK)
+    if (samples.length < this.config.baselineSamples) return false
+    const refreshed = Baseline.refreshed(current, samples, {
+      ...this.config.baselineOptions,
+      maxChange,
+    })
+    this.baseline = refreshed
+    this.degradedAboveMs = refreshed.degradedAboveMs
+    detector.setBands(refreshed)
+    this.listener.onBaseline(this, 'refreshed')
+    return true
   }
 
   /** Statistics of the window and counters, computed now (O(window log window)). */
   snapshot(): OperationStats {
     const n = this.count
-    const window = this.durations.slice(0, n)
     let successes = 0
-    for (let i = 0; i < n; i++) successes += this.outcomes[i] as number
-    const s: Summary | null = n > 0 ? summarize(window) : null
+    for (let i = 0; i < n; i++) successes += this.outcomes[i] === FAILURE ? 0 : 1
+    const s: Summary | null = n > 0 ? summarize(this.durations.slice(0, n)) : null
     const stats: OperationStats = {
       operation: this.name,
+      state: this.state,
+      degradedSince: this.degradedSince,
       sampleCount: n,
       totalCount: this.totalCount,
       successRate: n > 0 ? successes / n : null,
@@ -139,9 +257,34 @@ export class Operation {
       recentP99: s?.p99 ?? null,
       degradedCount: this.degradedCount,
       degradationRate: this.checkedCount > 0 ? this.degradedCount / this.checkedCount : 0,
+      detector: this.detector?.stats() ?? null,
     }
     if (this.baseline !== undefined) stats.baseline = this.baseline.toSummary()
     return stats
+  }
+
+  /**
+   * Summary of the successful samples among the newest `last` ones, and their error rate: what
+   * a degradation report compares with the baseline.
+   */
+  recent(last: number): { summary: Summary | null; errorRate: number } {
+    const n = Math.min(last, this.count)
+    const values = new Float64Array(n)
+    let kept = 0
+    let index = this.head
+    for (let k = 0; k < n; k++) {
+      index = index === 0 ? this.durations.length - 1 : index - 1
+      if (this.outcomes[index] !== FAILURE) values[kept++] = this.durations[index] as number
+    }
+    return {
+      summary: kept > 0 ? summarize(values.subarray(0, kept)) : null,
+      errorRate: n > 0 ? (n - kept) / n : 0,
+    }
+  }
+
+  get state(): OperationState {
+    if (this.detector === null) return 'learning'
+    return this.detector.isDegraded ? 'degraded' : 'ok'
   }
 
   get recordedCount(): number {
@@ -152,11 +295,91 @@ export class Operation {
     return this.degradedCount
   }
 
-  private establishBaseline(): void {
-    // Sorting and summarising up to windowSize values happens here, synchronously, so the very
-    // next sample is checked against the baseline; filling the digest is deferred by the listener.
-    const samples = this.baselineSamples as Float64Array
-    this.setBaseline(Baseline.fromSamples(this.name, samples, this.baselineOptions))
-    this.listener.onBaseline(this)
+  private transition(transition: Transition): void {
+    if (transition !== NO_CHANGE) this.listener.onTransition(this, transition)
+  }
+
+  private learn(durationMs: number): void {
+    const learning = this.learning as Float64Array
+    learning[this.learned++] = durationMs
+    if (this.learned === learning.length) {
+      this.finishLearning(learning)
+    } else if (this.learned === this.config.baselineSamples && this.baseline === undefined) {
+      // The first baseline, for the per-sample rule; learning goes on to maturity.
+      this.install(
+        Baseline.fromSamples(this.name, learning.slice(0, this.learned), {
+          ...this.config.baselineOptions,
+          failureCount: this.learningFailures,
+        }),
+      )
+      this.guardFrom = this.learned
+      this.listener.onBaseline(this, 'established')
+    }
+  }
+
+  private finishLearning(samples: Float64Array): void {
+    const first = this.baseline
+    if (first !== undefined) {
+      // Guard: the samples collected since `first` should straddle its p50 about evenly. The
+      // share above it has variance ≈ 0.25/m from sampling and ≈ 0.25/n from p50's own
+      // estimation error; 4 standard deviations above 0.5 means the operation got slower.
+      let above = 0
+      for (let i = this.guardFrom; i < samples.length; i++) {
+        if ((samples[i] as number) > first.p50) above++
+      }
+      const m = samples.length - this.guardFrom
+      const limit = 0.5 + 4 * Math.sqrt(0.25 / m + 0.25 / first.sampleCount)
+      if (m > 0 && above / m > limit) {
+        this.startLearning(0)
+        this.listener.onMaturingRejected(this, above / m, limit)
+        return
+      }
+    }
+    this.learning = null
+    this.install(
+      Baseline.fromSamples(this.name, samples, {
+        ...this.config.baselineOptions,
+        failureCount: this.learningFailures,
+      }),
+    )
+    this.listener.onBaseline(this, first === undefined ? 'established' : 'matured')
+  }
+
+  /** Uses `baseline` from now on; starts the detector if it has enough samples, else matures. */
+  private install(baseline: Baseline): void {
+    this.baseline = baseline
+    this.degradedAboveMs = baseline.degradedAboveMs
+    if (chartLimits(baseline.sampleCount) !== undefined) {
+      this.detector = new DegradationDetector(baseline)
+      this.learning = null
+      this.sinceRefresh = 0
+    } else if (this.learning === null) {
+      this.startLearning(0)
+    }
+  }
+
+  private startLearning(guardFrom: number): void {
+    this.learning = new Float64Array(this.learningSize())
+    this.learned = 0
+    this.learningFailures = 0
+    this.guardFrom = guardFrom
+  }
+
+  private learningSize(): number {
+    return Math.max(this.config.baselineSamples, this.config.detectionSamples)
+  }
+
+  private closeIncident(): void {
+    this.degradedSince = null
+  }
+
+  private windowSamples(minimumOutcome: number): Float64Array {
+    const values = new Float64Array(this.count)
+    let kept = 0
+    for (let i = 0; i < this.count; i++) {
+      if ((this.outcomes[i] as number) >= minimumOutcome)
+        values[kept++] = this.durations[i] as number
+    }
+    return values.slice(0, kept)
   }
 }

@@ -1,4 +1,5 @@
 import { type Clock, defaultClock } from './clock.js'
+import { MIN_DETECTION_SAMPLES } from './detection.js'
 import { InvalidOptionError } from './errors.js'
 import { createDefaultLogger, type Logger } from './log.js'
 
@@ -33,6 +34,28 @@ export interface TrackerOptions {
   maxOperations?: number
   /** How long baseline writes are debounced, in ms. @default 1000 */
   saveDelayMs?: number
+  /**
+   * Per-sample warnings: at most one line per operation per this many ms (by `clock`), then a
+   * count of the ones held back; `0` turns per-sample lines off. @default 10000
+   */
+  warningIntervalMs?: number
+  /**
+   * Successful samples the sustained-degradation detector's baseline is built from (at least
+   * 500). The first baseline, built at `baselineSamples`, keeps learning until it has this many,
+   * then is frozen. @default 1000
+   */
+  detectionSamples?: number
+  /**
+   * `frozen`: a baseline never changes once mature, so a slowdown never becomes the new normal.
+   * `rolling`: every `refreshSamples` successes it is blended with the window's samples recorded
+   * while the operation was `ok`, moving at most `maxBaselineChange` per refresh.
+   * @default 'frozen'
+   */
+  baselinePolicy?: 'frozen' | 'rolling'
+  /** Successes between rolling refreshes, at least `windowSize`. @default 10000 */
+  refreshSamples?: number
+  /** Largest relative move of p50, p95, mean or std dev in one rolling refresh. @default 0.1 */
+  maxBaselineChange?: number
 }
 
 /** Options after defaults and validation. */
@@ -47,6 +70,11 @@ export interface ResolvedOptions {
   maxOpenTimers: number
   maxOperations: number
   saveDelayMs: number
+  warningIntervalMs: number
+  detectionSamples: number
+  baselinePolicy: 'frozen' | 'rolling'
+  refreshSamples: number
+  maxBaselineChange: number
 }
 
 export const DEFAULT_STORAGE_PATH = 'baselines/perfwatch.json'
@@ -83,6 +111,22 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
   const maxOpenTimers = integer(options, 'maxOpenTimers', 10_000, 1)
   const maxOperations = integer(options, 'maxOperations', 2000, 1)
   const saveDelayMs = integer(options, 'saveDelayMs', 1000, 0)
+  const warningIntervalMs = integer(options, 'warningIntervalMs', 10_000, 0)
+  const detectionSamples = integer(options, 'detectionSamples', 1000, MIN_DETECTION_SAMPLES)
+  const baselinePolicy = options.baselinePolicy ?? 'frozen'
+  if (baselinePolicy !== 'frozen' && baselinePolicy !== 'rolling') {
+    throw new InvalidOptionError('baselinePolicy', "'frozen' or 'rolling'", baselinePolicy)
+  }
+  const refreshSamples = integer(
+    options,
+    'refreshSamples',
+    Math.max(10_000, windowSize),
+    windowSize,
+  )
+  const maxBaselineChange = options.maxBaselineChange ?? 0.1
+  if (typeof maxBaselineChange !== 'number' || !(maxBaselineChange > 0 && maxBaselineChange <= 1)) {
+    throw new InvalidOptionError('maxBaselineChange', 'a number in (0, 1]', maxBaselineChange)
+  }
   if (options.logger !== undefined && !isLogger(options.logger)) {
     throw new InvalidOptionError(
       'logger',
@@ -101,6 +145,11 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
     maxOpenTimers,
     maxOperations,
     saveDelayMs,
+    warningIntervalMs,
+    detectionSamples,
+    baselinePolicy,
+    refreshSamples,
+    maxBaselineChange,
   }
 }
 
@@ -110,6 +159,9 @@ type IntegerOption =
   | 'maxOpenTimers'
   | 'maxOperations'
   | 'saveDelayMs'
+  | 'warningIntervalMs'
+  | 'detectionSamples'
+  | 'refreshSamples'
 
 function integer(options: TrackerOptions, name: IntegerOption, fallback: number, min: number) {
   const value = options[name] ?? fallback

@@ -1,10 +1,23 @@
 import type { Clock } from './clock.js'
 import { createMethodDecorator, type MethodDecorator } from './decorators.js'
-import { InvalidArgumentError, InvalidDurationError, UnknownTimerError } from './errors.js'
-import { formatMs } from './format.js'
+import {
+  InvalidArgumentError,
+  InvalidDurationError,
+  NotEnoughSamplesError,
+  UnknownOperationError,
+  UnknownTimerError,
+} from './errors.js'
+import { Emitter, EVENT_NAMES, type TrackerEventName, type TrackerListener } from './events.js'
 import { type Logger, RateLimiter } from './log.js'
-import { Operation, type OperationListener, type OperationStats } from './operation.js'
+import {
+  type BaselineChange,
+  Operation,
+  type OperationConfig,
+  type OperationListener,
+  type OperationStats,
+} from './operation.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
+import { Reporter } from './reporter.js'
 import { BaselineStore } from './store.js'
 import { createTimedFunction, type TimedTarget } from './timing.js'
 
@@ -24,6 +37,8 @@ export interface SystemSummary {
   degradedOperations: number
   /** Names of every operation with samples or a baseline. */
   trackedOperations: string[]
+  /** Names of the operations in a sustained degradation now (`state: 'degraded'`). */
+  currentlyDegraded: string[]
   operations: Record<string, OperationStats>
 }
 
@@ -52,6 +67,9 @@ export class PerformanceTracker {
   private readonly operations = new Map<string, Operation>()
   private readonly store: BaselineStore | undefined
   private readonly listener: OperationListener
+  private readonly operationConfig: OperationConfig
+  private readonly emitter = new Emitter()
+  private readonly reporter: Reporter
   /** Open timers: id → slot in the parallel arrays below, oldest first (Map order). */
   private readonly timers = new Map<string, number>()
   private readonly timerOperations: Array<Operation | undefined> = []
@@ -85,10 +103,29 @@ export class PerformanceTracker {
     this.enabled = this.options.enabled
     this.logger = this.options.logger
     this.clock = this.options.clock
+    this.operationConfig = {
+      windowSize: this.options.windowSize,
+      baselineSamples: this.options.baselineSamples,
+      detectionSamples: this.options.detectionSamples,
+      refreshSamples: this.options.baselinePolicy === 'rolling' ? this.options.refreshSamples : 0,
+      baselineOptions: { stdDevThreshold: this.options.stdDevThreshold },
+    }
+    const reporter = new Reporter(
+      this.logger,
+      this.clock,
+      this.options.warningIntervalMs,
+      this.emitter,
+      this.reportInternalError,
+    )
+    this.reporter = reporter
     this.listener = {
-      onDegradedSample: (operation, durationMs, metadata, moreMetadata) =>
-        this.warnDegradedSample(operation, durationMs, metadata, moreMetadata),
-      onBaseline: (operation) => this.baselineEstablished(operation),
+      onDegradedSample: (operation, durationMs, metadata, more) =>
+        reporter.slowSample(operation, durationMs, metadata, more),
+      onTransition: (operation, transition) => reporter.transition(operation, transition),
+      onBaseline: (operation, change) => this.baselineChanged(operation, change),
+      onRefreshDue: (operation) => this.scheduleRefresh(operation),
+      onMaturingRejected: (operation, share, limit) =>
+        reporter.maturingRejected(operation, share, limit),
     }
     const path = this.options.storagePath
     if (path !== null) {
@@ -97,7 +134,7 @@ export class PerformanceTracker {
       )
       const restored = this.store.load({ stdDevThreshold: this.options.stdDevThreshold })
       for (const baseline of restored) {
-        this.createOperation(baseline.operation).setBaseline(baseline)
+        this.createOperation(baseline.operation).restore(baseline)
       }
       if (restored.length > 0) {
         this.logger.info(
@@ -193,6 +230,51 @@ export class PerformanceTracker {
     return new OperationTarget(this.clock, this.operation(name), this.reportInternalError)
   }
 
+  /**
+   * Calls `listener` with a plain event object: `degradation` when an operation enters a
+   * sustained degradation, `recovery` when it is back to its baseline, `baseline` when a baseline
+   * is established, matured, refreshed, accepted or reset. A listener that throws is logged and
+   * does not disturb recording.
+   * @throws InvalidArgumentError for an unknown event name or a listener that is not a function.
+   */
+  on<K extends TrackerEventName>(name: K, listener: TrackerListener<K>): this {
+    checkListener(name, listener)
+    this.emitter.on(name, listener)
+    return this
+  }
+
+  /** Removes a listener added with `on`. */
+  off<K extends TrackerEventName>(name: K, listener: TrackerListener<K>): this {
+    checkListener(name, listener)
+    this.emitter.off(name, listener)
+    return this
+  }
+
+  /**
+   * Forgets the baseline of `name` (in memory and, with the next write, on disk); it learns a
+   * new one from its next samples. For after a deliberate change in what the operation does.
+   * @throws UnknownOperationError when the tracker has never seen `name`.
+   */
+  resetBaseline(name: string): void {
+    this.knownOperation(name).reset()
+  }
+
+  /**
+   * Makes the successful samples now in the window of `name` its baseline, and persists it: for
+   * after a deliberate change that made it slower (or faster) for good. Record enough calls
+   * after the change first, so the window holds only the new behaviour.
+   * @throws UnknownOperationError for an unknown `name`; NotEnoughSamplesError when the window
+   * has fewer than `baselineSamples` successful samples.
+   */
+  acceptCurrentAsBaseline(name: string): void {
+    const operation = this.knownOperation(name)
+    if (!operation.acceptWindow()) {
+      const stats = operation.snapshot()
+      const successes = Math.round((stats.successRate ?? 0) * stats.sampleCount)
+      throw new NotEnoughSamplesError(name, successes, this.options.baselineSamples)
+    }
+  }
+
   /** Statistics of one operation, or `undefined` when nothing is known about it. */
   getOperationStats(name: string): OperationStats | undefined {
     if (typeof name !== 'string') throw new InvalidArgumentError('name', 'a string', name)
@@ -214,6 +296,9 @@ export class PerformanceTracker {
       totalOperations,
       degradedOperations,
       trackedOperations: [...this.operations.keys()],
+      currentlyDegraded: Object.values(operations)
+        .filter((stats) => stats.state === 'degraded')
+        .map((stats) => stats.operation),
       operations,
     }
   }
@@ -223,8 +308,9 @@ export class PerformanceTracker {
     await this.store?.flush()
   }
 
-  /** Flushes, then drops open timers; later baselines are no longer saved. */
+  /** Logs held-back warning counts, flushes, then drops open timers; later baselines are not saved. */
   async close(): Promise<void> {
+    this.reporter.flushHeld()
     await this.flush()
     this.isClosed = true
     this.timers.clear()
@@ -252,13 +338,7 @@ export class PerformanceTracker {
   }
 
   private createOperation(name: string): Operation {
-    const operation = new Operation(
-      name,
-      this.options.windowSize,
-      this.options.baselineSamples,
-      { stdDevThreshold: this.options.stdDevThreshold },
-      this.listener,
-    )
+    const operation = new Operation(name, this.operationConfig, this.listener)
     this.operations.set(name, operation)
     return operation
   }
@@ -286,54 +366,37 @@ export class PerformanceTracker {
     )
   }
 
-  private warnDegradedSample(
-    operation: Operation,
-    durationMs: number,
-    metadata: unknown,
-    moreMetadata: unknown,
-  ): void {
-    const baseline = operation.baseline
-    if (baseline === undefined || !this.logger.isLevelEnabled('warn')) return
-    this.logger.warn(
-      {
-        operation: operation.name,
-        durationMs,
-        baselineP95: baseline.p95,
-        baselineMean: baseline.mean,
-        baselineStdDev: baseline.stdDev,
-        rule: baseline.degradationRule(durationMs),
-        ...(metadata === undefined && moreMetadata === undefined
-          ? {}
-          : { metadata: { ...(metadata as object), ...(moreMetadata as object) } }),
-      },
-      `Performance degradation detected for ${operation.name}: ${formatMs(durationMs)} ` +
-        `(baseline p95: ${formatMs(baseline.p95)})`,
-    )
+  private knownOperation(name: string): Operation {
+    checkName(name)
+    const operation = this.operations.get(name)
+    if (operation === undefined) throw new UnknownOperationError(name)
+    return operation
   }
 
-  private baselineEstablished(operation: Operation): void {
+  private baselineChanged(operation: Operation, change: BaselineChange): void {
+    this.reporter.baseline(operation, change)
     const baseline = operation.baseline
-    if (baseline === undefined) return
-    this.logger.info(
-      {
-        operation: operation.name,
-        p50: baseline.p50,
-        p95: baseline.p95,
-        p99: baseline.p99,
-        sampleCount: baseline.sampleCount,
-      },
-      `Baseline established for ${operation.name}: p50 ${formatMs(baseline.p50)}, ` +
-        `p95 ${formatMs(baseline.p95)} over ${baseline.sampleCount} samples`,
-    )
-    // Filling the digest (1-4 ms for 1000 values) is the slow part: after this call returns.
+    if (baseline !== undefined && !baseline.hasDigest) {
+      // Filling the digest (1-4 ms for 1000 values) is the slow part: after this call returns.
+      setImmediate(() => {
+        try {
+          baseline.fillDigest()
+        } catch (error) {
+          this.reportInternalError(error)
+        }
+      }).unref()
+    }
+    if (!this.isClosed) this.store?.scheduleSave()
+  }
+
+  private scheduleRefresh(operation: Operation): void {
     setImmediate(() => {
       try {
-        baseline.fillDigest()
+        operation.refresh(this.options.maxBaselineChange)
       } catch (error) {
         this.reportInternalError(error)
       }
     }).unref()
-    if (!this.isClosed) this.store?.scheduleSave()
   }
 }
 
@@ -377,6 +440,15 @@ function successOf(options: RecordOptions | undefined): boolean {
     throw new InvalidArgumentError('options.success', 'a boolean', success)
   }
   return success
+}
+
+function checkListener(name: unknown, listener: unknown): void {
+  if (!EVENT_NAMES.includes(name as TrackerEventName)) {
+    throw new InvalidArgumentError('event name', `one of ${EVENT_NAMES.join(', ')}`, name)
+  }
+  if (typeof listener !== 'function') {
+    throw new InvalidArgumentError('listener', 'a function', listener)
+  }
 }
 
 function checkName(name: unknown): asserts name is string {

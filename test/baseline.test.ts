@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { Baseline } from '../src/index.js'
 import { quantileSorted } from '../src/stats.js'
+import { logNormal } from './helpers/random.js'
 
 function seededLogNormal(seed: number, count: number): Float64Array {
-  // mulberry32 + Box-Muller: deterministic samples, median 10 ms, sigma 0.5
-  let state = seed >>> 0
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const values = new Float64Array(count)
-  for (let i = 0; i < count; i++) {
-    const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
-    values[i] = 10 * Math.exp(0.5 * z)
-  }
-  return values
+  return Float64Array.from({ length: count }, logNormal(seed))
 }
 
 describe('Baseline.fromSamples', () => {

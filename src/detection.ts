@@ -1,0 +1,225 @@
+/**
+ * Sustained-degradation detection (docs/detection.md has the derivation and measured figures).
+ *
+ * Each successful sample is scored by the band of the baseline it falls in, cut at the
+ * baseline's own exact quantiles p50, p75, p95 and p99. Under healthy traffic the band
+ * probabilities are (.50, .25, .20, .04, .01) whatever the latency distribution, so false alarms
+ * do not depend on its shape. Two one-sided integer CUSUMs add band scores:
+ *
+ *   - shift: weights round(10 · ln(π1/π0)) for π1 the Lehmann alternative S1 = S0^(2/3), a shift
+ *     of the whole distribution (a 1.5x slower exponential);
+ *   - tail: weights grid-searched for "5% of calls 10x slower", a tail-only degradation.
+ *
+ * A third, Bernoulli CUSUM watches failures against the failure rate seen while the baseline was
+ * learned. The state is `degraded` from the sample a chart reaches its limit until every chart
+ * has drained back to 0 (hysteresis: healthy samples drain the shift chart by 0.68 and the tail
+ * chart by 0.63 per sample on average, so one fast call never clears an incident).
+ *
+ * Updating is O(1) and allocation-free: a few comparisons and additions.
+ */
+
+/** Shift chart weights per band (≤ p50, ≤ p75, ≤ p95, ≤ p99, above p99). */
+export const SHIFT_WEIGHTS: readonly number[] = [-3, -1, 3, 8, 15]
+/** Tail chart weights per band. */
+export const TAIL_WEIGHTS: readonly number[] = [-1, -1, -1, 2, 24]
+
+/** Fewest baseline samples a detector is built from: below it baseline noise swamps the test. */
+export const MIN_DETECTION_SAMPLES = 500
+
+/**
+ * Chart limits by baseline size, chosen so each chart averages under 0.01 false alarms per 10⁶
+ * healthy samples over the spread of baselines such a sample size gives (calibrated by exact
+ * Markov chains over 600-10,000 simulated baselines, then raised about 14% for margin; see
+ * docs/detection.md). A baseline between two rows uses the smaller size's, larger, limits.
+ */
+const LIMITS_BY_SAMPLES: ReadonlyArray<{ samples: number; shift: number; tail: number }> = [
+  { samples: 5000, shift: 193, tail: 218 },
+  { samples: 2000, shift: 209, tail: 244 },
+  { samples: 1000, shift: 240, tail: 300 },
+  { samples: 500, shift: 463, tail: 829 },
+]
+
+/** Bernoulli CUSUM limit for the error chart: about 7 failures in a row over a 0.1% base rate. */
+export const ERROR_LIMIT = 20
+
+/** Which chart raised a degradation. */
+export type DetectionRule = 'shift' | 'tail' | 'errors'
+
+/** A detector's numbers, as `getOperationStats(name).detector` reports them. */
+export interface DetectorStats {
+  /** Shift chart score and the limit at which it raises a degradation. */
+  shiftScore: number
+  shiftLimit: number
+  tailScore: number
+  tailLimit: number
+  errorScore: number
+  errorLimit: number
+  /** Failure rate the error chart compares against. */
+  referenceErrorRate: number
+  /** Baseline samples the bands were cut from. */
+  referenceSamples: number
+}
+
+/** Band thresholds and reference failure rate a detector is built on. */
+export interface DetectorReference {
+  p50: number
+  p75: number
+  p95: number
+  p99: number
+  sampleCount: number
+  /** Failures seen while the reference samples were collected. */
+  failureCount: number
+}
+
+/** What an update did to the state. */
+export const NO_CHANGE = 0
+export const RAISED = 1
+export const CLEARED = -1
+export type Transition = typeof NO_CHANGE | typeof RAISED | typeof CLEARED
+
+/** The limits for a baseline of `sampleCount` samples, or undefined below the minimum. */
+export function chartLimits(sampleCount: number): { shift: number; tail: number } | undefined {
+  return LIMITS_BY_SAMPLES.find((row) => sampleCount >= row.samples)
+}
+
+export class DegradationDetector {
+  private q50 = 0
+  private q75 = 0
+  private q95 = 0
+  private q99 = 0
+  private readonly shiftLimit: number
+  private readonly tailLimit: number
+  private readonly referenceSamples: number
+  private readonly referenceErrorRate: number
+  private readonly failureScore: number
+  private readonly successScore: number
+  private shift = 0
+  private tail = 0
+  private errors = 0
+  /** Samples seen by the detector; the charts' onsets are indices into this count. */
+  private samples = 0
+  private shiftOnset = 0
+  private tailOnset = 0
+  private errorsOnset = 0
+  private isDegradedNow = false
+  /** The chart that raised the current degradation. */
+  rule: DetectionRule | undefined
+
+  /** @throws RangeError when the reference has fewer than MIN_DETECTION_SAMPLES samples. */
+  constructor(reference: DetectorReference) {
+    const limits = chartLimits(reference.sampleCount)
+    if (limits === undefined) {
+      throw new RangeError(
+        `a detector needs a baseline of at least ${MIN_DETECTION_SAMPLES} samples, got ${reference.sampleCount}`,
+      )
+    }
+    this.shiftLimit = limits.shift
+    this.tailLimit = limits.tail
+    this.referenceSamples = reference.sampleCount
+    // Reference failure rate (e + 1) / (n + 2), at least 0.1%; the alternative is 4x that or
+    // 2 points more, whichever is larger. Scores are the log-likelihood ratios of the two.
+    const n = reference.sampleCount + reference.failureCount
+    const p0 = Math.max(0.001, (reference.failureCount + 1) / (n + 2))
+    const p1 = Math.min(0.99, Math.max(4 * p0, p0 + 0.02))
+    this.referenceErrorRate = p0
+    this.failureScore = Math.log(p1 / p0)
+    this.successScore = Math.log((1 - p1) / (1 - p0))
+    this.setBands(reference)
+  }
+
+  /** Moves the band thresholds (a refreshed baseline) and keeps the chart scores. */
+  setBands(reference: Pick<DetectorReference, 'p50' | 'p75' | 'p95' | 'p99'>): void {
+    this.q50 = reference.p50
+    this.q75 = reference.p75
+    this.q95 = reference.p95
+    this.q99 = reference.p99
+  }
+
+  get isDegraded(): boolean {
+    return this.isDegradedNow
+  }
+
+  /** Scores one successful sample. */
+  success(durationMs: number): Transition {
+    this.samples++
+    let shift: number
+    let tail: number
+    // Bands: ≤ p50, ≤ p75, ≤ p95, ≤ p99, above; ties fall low (conservative).
+    if (durationMs > this.q95) {
+      if (durationMs > this.q99) {
+        shift = this.shift + 15
+        tail = this.tail + 24
+      } else {
+        shift = this.shift + 8
+        tail = this.tail + 2
+      }
+    } else if (durationMs > this.q75) {
+      shift = this.shift + 3
+      tail = this.tail - 1
+    } else if (durationMs > this.q50) {
+      shift = this.shift - 1
+      tail = this.tail - 1
+    } else {
+      shift = this.shift - 3
+      tail = this.tail - 1
+    }
+    if (shift <= 0) shift = 0
+    else if (this.shift === 0) this.shiftOnset = this.samples
+    if (tail <= 0) tail = 0
+    else if (this.tail === 0) this.tailOnset = this.samples
+    this.shift = Math.min(shift, this.shiftLimit)
+    this.tail = Math.min(tail, this.tailLimit)
+    let errors = this.errors + this.successScore
+    if (errors < 0) errors = 0
+    this.errors = errors
+    return this.settle()
+  }
+
+  /** Scores one failed sample (failures only feed the error chart). */
+  failure(): Transition {
+    this.samples++
+    if (this.errors === 0) this.errorsOnset = this.samples
+    this.errors = Math.min(this.errors + this.failureScore, ERROR_LIMIT)
+    return this.settle()
+  }
+
+  /** Samples since the chart that raised the current degradation last left 0: the onset estimate. */
+  samplesSinceOnset(): number {
+    const onset =
+      this.rule === 'shift'
+        ? this.shiftOnset
+        : this.rule === 'tail'
+          ? this.tailOnset
+          : this.errorsOnset
+    return this.samples - onset + 1
+  }
+
+  stats(): DetectorStats {
+    return {
+      shiftScore: this.shift,
+      shiftLimit: this.shiftLimit,
+      tailScore: this.tail,
+      tailLimit: this.tailLimit,
+      errorScore: this.errors,
+      errorLimit: ERROR_LIMIT,
+      referenceErrorRate: this.referenceErrorRate,
+      referenceSamples: this.referenceSamples,
+    }
+  }
+
+  private settle(): Transition {
+    if (!this.isDegradedNow) {
+      if (this.shift >= this.shiftLimit) this.rule = 'shift'
+      else if (this.tail >= this.tailLimit) this.rule = 'tail'
+      else if (this.errors >= ERROR_LIMIT) this.rule = 'errors'
+      else return NO_CHANGE
+      this.isDegradedNow = true
+      return RAISED
+    }
+    if (this.shift === 0 && this.tail === 0 && this.errors === 0) {
+      this.isDegradedNow = false
+      return CLEARED
+    }
+    return NO_CHANGE
+  }
+}

@@ -1,0 +1,230 @@
+import type { Clock } from './clock.js'
+import { CLEARED, RAISED, type Transition } from './detection.js'
+import type { Emitter } from './events.js'
+import { formatDuration, formatMs, formatPercent } from './format.js'
+import { type Logger, RateLimiter } from './log.js'
+import type { BaselineChange, Operation } from './operation.js'
+
+/** Per-operation state of the per-sample warning limiter. */
+interface SlowCalls {
+  limiter: RateLimiter
+  /** Since when calls have been held back, tracker clock. */
+  heldSinceMs: number
+  /** Slowest call held back. */
+  heldMaxMs: number
+}
+
+// The newest samples a degradation report summarises, at least.
+const MIN_RECENT_SAMPLES = 20
+
+/**
+ * Turns what operations report into pino lines and events, off the hot path. Per-sample
+ * warnings are rate-limited per operation: the first slow call after a quiet interval gets its
+ * own line; the ones after it within `warningIntervalMs` are counted, and the first slow call
+ * after the interval logs that count instead of a line of its own, so an operation writes at most
+ * one per-sample line per interval. While an operation is degraded they are folded into the
+ * incident (its transition lines); each transition logs one line.
+ */
+export class Reporter {
+  private readonly logger: Logger
+  private readonly clock: Clock
+  private readonly warningIntervalMs: number
+  private readonly emitter: Emitter
+  private readonly reportError: (error: unknown) => void
+  private readonly slowCalls = new Map<Operation, SlowCalls>()
+
+  constructor(
+    logger: Logger,
+    clock: Clock,
+    warningIntervalMs: number,
+    emitter: Emitter,
+    reportError: (error: unknown) => void,
+  ) {
+    this.logger = logger
+    this.clock = clock
+    this.warningIntervalMs = warningIntervalMs
+    this.emitter = emitter
+    this.reportError = reportError
+  }
+
+  /** A sample above the per-sample threshold. */
+  slowSample(operation: Operation, durationMs: number, metadata: unknown, more: unknown): void {
+    if (this.warningIntervalMs === 0 || operation.detector?.isDegraded) return
+    if (!this.logger.isLevelEnabled('warn')) return
+    const nowMs = this.clock()
+    let slow = this.slowCalls.get(operation)
+    if (slow === undefined) {
+      slow = { limiter: new RateLimiter(this.warningIntervalMs), heldSinceMs: nowMs, heldMaxMs: 0 }
+      this.slowCalls.set(operation, slow)
+    }
+    const held = slow.limiter.take(nowMs)
+    if (held < 0) {
+      if (durationMs > slow.heldMaxMs) slow.heldMaxMs = durationMs
+      return
+    }
+    if (held > 0) {
+      // One line per interval: the calls held back and this one, as a count.
+      if (durationMs > slow.heldMaxMs) slow.heldMaxMs = durationMs
+      this.logHeld(operation, slow, held + 1, nowMs)
+      return
+    }
+    slow.heldSinceMs = nowMs
+    const baseline = operation.baseline
+    if (baseline === undefined) return
+    this.logger.warn(
+      {
+        operation: operation.name,
+        durationMs,
+        baselineP95: baseline.p95,
+        baselineMean: baseline.mean,
+        baselineStdDev: baseline.stdDev,
+        rule: baseline.degradationRule(durationMs),
+        ...(metadata === undefined && more === undefined
+          ? {}
+          : { metadata: { ...(metadata as object), ...(more as object) } }),
+      },
+      `Performance degradation detected for ${operation.name}: ${formatMs(durationMs)} ` +
+        `(baseline p95: ${formatMs(baseline.p95)})`,
+    )
+  }
+
+  /** Logs the counts of slow calls held back, for every operation (on flush and close). */
+  flushHeld(): void {
+    const nowMs = this.clock()
+    for (const [operation, slow] of this.slowCalls) {
+      this.logHeld(operation, slow, slow.limiter.drain(), nowMs)
+    }
+  }
+
+  transition(operation: Operation, transition: Transition): void {
+    if (transition === RAISED) this.raised(operation)
+    else if (transition === CLEARED) this.cleared(operation)
+  }
+
+  baseline(operation: Operation, change: BaselineChange): void {
+    const baseline = operation.baseline
+    if (baseline === undefined) {
+      this.logger.info(
+        { operation: operation.name, change },
+        `Baseline of ${operation.name} reset; learning a new one`,
+      )
+    } else {
+      this.logger.info(
+        {
+          operation: operation.name,
+          change,
+          p50: baseline.p50,
+          p95: baseline.p95,
+          p99: baseline.p99,
+          sampleCount: baseline.sampleCount,
+        },
+        `Baseline ${change} for ${operation.name}: p50 ${formatMs(baseline.p50)}, ` +
+          `p95 ${formatMs(baseline.p95)} over ${baseline.sampleCount} samples`,
+      )
+    }
+    if (!this.emitter.has('baseline')) return
+    this.emitter.emit(
+      'baseline',
+      {
+        operation: operation.name,
+        change,
+        ...(baseline === undefined ? {} : { baseline: baseline.toSummary() }),
+      },
+      this.reportError,
+    )
+  }
+
+  maturingRejected(operation: Operation, shareAboveP50: number, limit: number): void {
+    this.logger.warn(
+      { operation: operation.name, shareAboveP50, limit },
+      `${operation.name} got slower while its baseline was maturing ` +
+        `(${formatPercent(shareAboveP50)} of calls above the first baseline's p50, limit ` +
+        `${formatPercent(limit)}): keeping the first baseline and learning again`,
+    )
+  }
+
+  private raised(operation: Operation): void {
+    const detector = operation.detector
+    const baseline = operation.baseline
+    if (detector === null || baseline === undefined) return
+    const at = new Date().toISOString()
+    operation.degradedSince = at
+    operation.degradedAtMs = this.clock()
+    operation.degradedAtCount = operation.recordedCount
+    operation.degradedCountAtRaise = operation.degradedSampleCount
+    const isWanted = this.logger.isLevelEnabled('warn') || this.emitter.has('degradation')
+    if (!isWanted) return
+    const samplesSinceOnset = detector.samplesSinceOnset()
+    const recent = operation.recent(Math.max(MIN_RECENT_SAMPLES, samplesSinceOnset))
+    const recentP50 = recent.summary?.p50 ?? null
+    const severity = recentP50 !== null && recentP50 > 2 * baseline.p50 ? 'critical' : 'warning'
+    const rule = detector.rule ?? 'shift'
+    const event = {
+      operation: operation.name,
+      rule,
+      severity,
+      at,
+      samplesSinceOnset,
+      recentP50,
+      recentP95: recent.summary?.p95 ?? null,
+      baselineP50: baseline.p50,
+      baselineP95: baseline.p95,
+      recentErrorRate: recent.errorRate,
+      detector: detector.stats(),
+    } as const
+    const evidence =
+      rule === 'errors'
+        ? `${formatPercent(recent.errorRate)} of recent calls failed vs ` +
+          `${formatPercent(event.detector.referenceErrorRate)} in the baseline`
+        : `recent p50 ${formatNullableMs(recentP50)}, p95 ${formatNullableMs(event.recentP95)} ` +
+          `vs baseline p50 ${formatMs(baseline.p50)}, p95 ${formatMs(baseline.p95)}`
+    const message =
+      `Sustained degradation of ${operation.name} (${rule}): ${evidence}; ` +
+      `${samplesSinceOnset} samples since onset`
+    if (severity === 'critical') this.logger.error({ event: 'degradation', ...event }, message)
+    else this.logger.warn({ event: 'degradation', ...event }, message)
+    if (this.emitter.has('degradation')) this.emitter.emit('degradation', event, this.reportError)
+  }
+
+  private cleared(operation: Operation): void {
+    const degradedSince = operation.degradedSince
+    operation.degradedSince = null
+    if (degradedSince === null) return
+    const event = {
+      operation: operation.name,
+      at: new Date().toISOString(),
+      degradedSince,
+      durationMs: this.clock() - operation.degradedAtMs,
+      samples: operation.recordedCount - operation.degradedAtCount,
+      slowSamples: operation.degradedSampleCount - operation.degradedCountAtRaise,
+    }
+    this.logger.info(
+      { event: 'recovery', ...event },
+      `${operation.name} recovered after ${formatDuration(event.durationMs)} ` +
+        `(${event.samples} samples, ${event.slowSamples} above the per-sample threshold)`,
+    )
+    if (this.emitter.has('recovery')) this.emitter.emit('recovery', event, this.reportError)
+  }
+
+  private logHeld(operation: Operation, slow: SlowCalls, held: number, nowMs: number): void {
+    if (held > 0) {
+      this.logger.warn(
+        {
+          operation: operation.name,
+          slowCalls: held,
+          maxDurationMs: slow.heldMaxMs,
+          baselineP95: operation.baseline?.p95,
+        },
+        `${held} more slow calls of ${operation.name} in the last ` +
+          `${formatDuration(nowMs - slow.heldSinceMs)}, max ${formatMs(slow.heldMaxMs)}, ` +
+          `baseline p95 ${formatNullableMs(operation.baseline?.p95 ?? null)}`,
+      )
+    }
+    slow.heldSinceMs = nowMs
+    slow.heldMaxMs = 0
+  }
+}
+
+function formatNullableMs(value: number | null): string {
+  return value === null ? '-' : formatMs(value)
+}

@@ -1,0 +1,300 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import {
+  type BaselineEvent,
+  type DegradationEvent,
+  NotEnoughSamplesError,
+  PerformanceTracker,
+  type RecoveryEvent,
+  type TrackerOptions,
+  UnknownOperationError,
+} from '../src/index.js'
+import { manualClock } from './helpers/clock.js'
+import { ERROR, INFO, logSink, WARN } from './helpers/log-sink.js'
+import { logNormal } from './helpers/random.js'
+import { tempDir } from './helpers/tmp.js'
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+/** A tracker on an injected clock; `feed` records samples 1 ms apart. */
+function setup(options: TrackerOptions = {}, seed = 1) {
+  const clock = manualClock()
+  const sink = logSink()
+  const tracker = new PerformanceTracker({
+    storagePath: null,
+    clock,
+    logger: sink.logger,
+    ...options,
+  })
+  const draw = logNormal(seed)
+  const events = {
+    degradation: [] as DegradationEvent[],
+    recovery: [] as RecoveryEvent[],
+    baseline: [] as BaselineEvent[],
+  }
+  tracker.on('degradation', (e) => events.degradation.push(e))
+  tracker.on('recovery', (e) => events.recovery.push(e))
+  tracker.on('baseline', (e) => events.baseline.push(e))
+  const feed = (count: number, factor = 1, name = 'db.query') => {
+    for (let i = 0; i < count; i++) {
+      clock.advance(1)
+      tracker.record(name, factor * draw())
+    }
+  }
+  return { tracker, clock, lines: sink.lines, events, feed, draw }
+}
+
+describe('baseline learning', () => {
+  it('establishes at baselineSamples, matures at detectionSamples, then is frozen', () => {
+    const { tracker, events, feed } = setup()
+    feed(99)
+    expect(tracker.getOperationStats('db.query')).toMatchObject({
+      state: 'learning',
+      detector: null,
+    })
+    feed(1)
+    expect(tracker.getOperationStats('db.query')?.baseline?.sampleCount).toBe(100)
+    feed(899)
+    expect(tracker.getOperationStats('db.query')?.state).toBe('learning')
+    feed(1)
+    const stats = tracker.getOperationStats('db.query')
+    expect(stats).toMatchObject({
+      state: 'ok',
+      degradedSince: null,
+      baseline: { sampleCount: 1000 },
+    })
+    expect(stats?.detector).toMatchObject({ shiftScore: expect.any(Number), shiftLimit: 240 })
+    expect(events.baseline.map((e) => e.change)).toEqual(['established', 'matured'])
+    const p50 = stats?.baseline?.p50
+    feed(10_000, 2) // frozen: a slowdown never becomes the new normal
+    expect(tracker.getOperationStats('db.query')?.baseline?.p50).toBe(p50)
+  })
+
+  it('refuses to mature on samples clearly slower than the first baseline', () => {
+    const { tracker, events, feed, lines } = setup()
+    feed(100)
+    feed(900, 3)
+    expect(tracker.getOperationStats('db.query')).toMatchObject({
+      state: 'learning',
+      baseline: { sampleCount: 100 },
+    })
+    expect(lines.find((l) => /got slower while its baseline was maturing/.test(l.msg))?.level).toBe(
+      WARN,
+    )
+    feed(1000) // healthy again: it matures
+    expect(tracker.getOperationStats('db.query')?.state).toBe('ok')
+    expect(events.baseline.map((e) => e.change)).toEqual(['established', 'matured'])
+  })
+})
+
+describe('sustained degradation', () => {
+  it('raises one degradation and one recovery, with one log line each', () => {
+    const { tracker, clock, events, feed, lines } = setup({ warningIntervalMs: 0 })
+    feed(3000)
+    expect(events.degradation).toHaveLength(0)
+    feed(2000, 1.8)
+    expect(events.degradation).toHaveLength(1)
+    const raised = events.degradation[0] as DegradationEvent
+    expect(raised).toMatchObject({ operation: 'db.query', rule: 'shift', severity: 'warning' })
+    expect(raised.samplesSinceOnset).toBeGreaterThan(10)
+    expect(raised.samplesSinceOnset).toBeLessThan(500)
+    expect(raised.recentP50).toBeGreaterThan(1.4 * raised.baselineP50)
+    const stats = tracker.getOperationStats('db.query')
+    expect(stats?.state).toBe('degraded')
+    expect(stats?.degradedSince).toBe(raised.at)
+    expect(tracker.getSystemSummary().currentlyDegraded).toEqual(['db.query'])
+    const line = lines.find((l) => l.event === 'degradation')
+    expect(line).toMatchObject({ level: WARN, operation: 'db.query', rule: 'shift' })
+    expect(line?.msg).toMatch(
+      /^Sustained degradation of db\.query \(shift\): recent p50 [\d.]+ms, p95 [\d.]+ms vs baseline p50 [\d.]+ms, p95 [\d.]+ms; \d+ samples since onset$/,
+    )
+    clock.advance(5000)
+    feed(3000)
+    expect(events.recovery).toHaveLength(1)
+    expect(events.degradation).toHaveLength(1)
+    const recovered = events.recovery[0] as RecoveryEvent
+    expect(recovered.degradedSince).toBe(raised.at)
+    expect(recovered.durationMs).toBeGreaterThan(5000)
+    expect(recovered.slowSamples).toBeGreaterThan(0)
+    expect(lines.filter((l) => l.event === 'recovery')).toHaveLength(1)
+    expect(lines.find((l) => l.event === 'recovery')?.level).toBe(INFO)
+    expect(tracker.getOperationStats('db.query')).toMatchObject({
+      state: 'ok',
+      degradedSince: null,
+    })
+  })
+
+  it('logs a critical degradation at error level', () => {
+    const { events, feed, lines } = setup({ warningIntervalMs: 0 })
+    feed(1000)
+    feed(200, 5)
+    expect(events.degradation[0]?.severity).toBe('critical')
+    expect(lines.find((l) => l.event === 'degradation')?.level).toBe(ERROR)
+  })
+
+  it('raises on a rise in failures', () => {
+    const { tracker, events, feed, draw } = setup({ warningIntervalMs: 0 })
+    feed(1000)
+    for (let i = 0; i < 50; i++) tracker.record('db.query', draw(), { success: i % 2 === 0 })
+    expect(events.degradation[0]?.rule).toBe('errors')
+    expect(events.degradation[0]?.recentErrorRate).toBeGreaterThan(0.3)
+  })
+
+  it('keeps recording when a listener throws, and logs the failure', () => {
+    const { tracker, feed, lines, events } = setup({ warningIntervalMs: 0 })
+    tracker.on('baseline', () => {
+      throw new Error('listener broke')
+    })
+    feed(1000)
+    expect(events.baseline).toHaveLength(2) // later listeners still called
+    expect(tracker.getOperationStats('db.query')?.state).toBe('ok')
+    expect(lines.some((l) => l.level === ERROR && /failed internally/.test(l.msg))).toBe(true)
+  })
+
+  it('stops calling a listener after off()', () => {
+    const { tracker, feed } = setup()
+    const seen: string[] = []
+    const listener = (e: BaselineEvent) => seen.push(e.change)
+    tracker.on('baseline', listener)
+    feed(100)
+    tracker.off('baseline', listener)
+    feed(900)
+    expect(seen).toEqual(['established'])
+    expect(() => tracker.on('nope' as 'baseline', listener)).toThrow(/event name must be one of/)
+    expect(() => tracker.on('baseline', 5 as never)).toThrow(/listener must be a function/)
+  })
+})
+
+describe('per-sample warnings', () => {
+  function slowCalls(interval?: number) {
+    const setupResult = setup(interval === undefined ? {} : { warningIntervalMs: interval })
+    setupResult.feed(100) // a baseline exists; the detector is still learning
+    const perSample = () =>
+      setupResult.lines.filter(
+        (l) => /Performance degradation detected|slow calls of/.test(l.msg) && l.level === WARN,
+      )
+    return { ...setupResult, perSample }
+  }
+
+  it('logs at most one line per operation per interval, then a count of the rest', () => {
+    const { tracker, clock, perSample } = slowCalls()
+    tracker.record('db.query', 500)
+    clock.advance(1000)
+    for (const d of [600, 900, 700]) tracker.record('db.query', d)
+    expect(perSample()).toHaveLength(1)
+    clock.advance(9000) // 10 s after the first line
+    tracker.record('db.query', 650)
+    expect(perSample()).toHaveLength(2)
+    expect(perSample()[1]).toMatchObject({ slowCalls: 4, maxDurationMs: 900 })
+    expect(perSample()[1]?.msg).toMatch(
+      /^4 more slow calls of db\.query in the last 10\.0s, max 900\.0ms, baseline p95 [\d.]+ms$/,
+    )
+    expect(tracker.getOperationStats('db.query')?.degradedCount).toBe(5)
+  })
+
+  it('writes the count held back when the tracker closes', async () => {
+    const { tracker, clock, perSample } = slowCalls()
+    tracker.record('db.query', 500)
+    clock.advance(10)
+    tracker.record('db.query', 800)
+    await tracker.close()
+    expect(perSample().map((l) => l.slowCalls)).toEqual([undefined, 1])
+  })
+
+  it('are off with warningIntervalMs: 0, while counting goes on', () => {
+    const { tracker, perSample } = slowCalls(0)
+    for (let i = 0; i < 10; i++) tracker.record('db.query', 500)
+    expect(perSample()).toHaveLength(0)
+    expect(tracker.getOperationStats('db.query')?.degradedCount).toBe(10)
+  })
+
+  it('are folded into the incident while the operation is degraded', () => {
+    const { feed, lines, events } = setup()
+    feed(1000)
+    feed(300, 3)
+    expect(events.degradation).toHaveLength(1)
+    const raisedAt = lines.findIndex((l) => l.event === 'degradation')
+    const after = lines.slice(raisedAt + 1).filter((l) => l.level >= WARN)
+    expect(after).toEqual([])
+  })
+})
+
+describe('baseline policies', () => {
+  it('rolling: refreshes from samples recorded while ok, moving at most maxBaselineChange', async () => {
+    const { tracker, feed, events } = setup({
+      baselinePolicy: 'rolling',
+      refreshSamples: 1000,
+      maxBaselineChange: 0.05,
+    })
+    feed(1000)
+    const first = tracker.getOperationStats('db.query')?.baseline
+    feed(1000, 1.3) // slower, but not enough to raise: the refresh follows, by at most 5%
+    await nextTurn()
+    const refreshed = tracker.getOperationStats('db.query')?.baseline
+    expect(events.baseline.at(-1)?.change).toBe('refreshed')
+    expect(refreshed?.p50).toBeGreaterThan(first?.p50 ?? 0)
+    expect(refreshed?.p50).toBeLessThanOrEqual((first?.p50 ?? 0) * 1.05 + 1e-9)
+  })
+
+  it('rolling: never learns a slowdown the detector caught', async () => {
+    const { tracker, feed, events } = setup({ baselinePolicy: 'rolling', refreshSamples: 1000 })
+    feed(1000)
+    const p50 = tracker.getOperationStats('db.query')?.baseline?.p50
+    feed(10_000, 2)
+    await nextTurn()
+    expect(events.degradation).toHaveLength(1)
+    expect(events.baseline.filter((e) => e.change === 'refreshed')).toHaveLength(0)
+    expect(tracker.getOperationStats('db.query')?.baseline?.p50).toBe(p50)
+  })
+
+  it('resetBaseline forgets the baseline, on disk too, and learns again', async () => {
+    const path = join(tempDir(), 'b.json')
+    const { tracker, feed } = setup({ storagePath: path, saveDelayMs: 0 })
+    feed(1000)
+    feed(300, 3)
+    tracker.resetBaseline('db.query')
+    expect(tracker.getOperationStats('db.query')).toMatchObject({
+      state: 'learning',
+      degradedSince: null,
+    })
+    expect(tracker.getOperationStats('db.query')?.baseline).toBeUndefined()
+    await tracker.flush()
+    expect(JSON.parse(readFileSync(path, 'utf8')).baselines).toEqual({})
+    feed(100, 3)
+    expect(tracker.getOperationStats('db.query')?.baseline?.sampleCount).toBe(100)
+    expect(() => tracker.resetBaseline('unknown')).toThrow(UnknownOperationError)
+  })
+
+  it('acceptCurrentAsBaseline makes the window the baseline and persists it', async () => {
+    const path = join(tempDir(), 'b.json')
+    const { tracker, feed, events } = setup({ storagePath: path, saveDelayMs: 0 })
+    feed(1000)
+    const before = tracker.getOperationStats('db.query')?.baseline?.p50 ?? 0
+    feed(1000, 3) // a deliberate change: every call now does three times the work
+    expect(tracker.getOperationStats('db.query')?.state).toBe('degraded')
+    tracker.acceptCurrentAsBaseline('db.query')
+    const accepted = tracker.getOperationStats('db.query')
+    expect(accepted).toMatchObject({
+      state: 'ok',
+      degradedSince: null,
+      baseline: { sampleCount: 1000 },
+    })
+    expect(accepted?.baseline?.p50).toBeGreaterThan(2.5 * before)
+    expect(events.baseline.at(-1)?.change).toBe('accepted')
+    await tracker.flush()
+    const restored = new PerformanceTracker({ storagePath: path, logger: logSink().logger })
+    expect(restored.getOperationStats('db.query')).toMatchObject({
+      state: 'ok',
+      baseline: accepted?.baseline,
+    })
+  })
+
+  it('acceptCurrentAsBaseline refuses a window without enough successes', () => {
+    const { tracker, feed } = setup()
+    feed(50)
+    expect(() => tracker.acceptCurrentAsBaseline('db.query')).toThrow(NotEnoughSamplesError)
+    expect(() => tracker.acceptCurrentAsBaseline('db.query')).toThrow(/has 50 successful samples/)
+    expect(tracker.getOperationStats('db.query')?.baseline).toBeUndefined()
+  })
+})
