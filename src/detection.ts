@@ -47,6 +47,8 @@ export type DetectionRule = 'shift' | 'tail' | 'errors'
 
 /** A detector's numbers, as `getOperationStats(name).detector` reports them. */
 export interface DetectorStats {
+  /** The chart that raised the current degradation; `null` while `ok`. */
+  rule: DetectionRule | null
   /** Shift chart score and the limit at which it raises a degradation. */
   shiftScore: number
   shiftLimit: number
@@ -87,6 +89,7 @@ export class DegradationDetector {
   private q75 = 0
   private q95 = 0
   private q99 = 0
+  private readonly toleranceMs: number
   private readonly shiftLimit: number
   private readonly tailLimit: number
   private readonly referenceSamples: number
@@ -105,8 +108,14 @@ export class DegradationDetector {
   /** The chart that raised the current degradation. */
   rule: DetectionRule | undefined
 
-  /** @throws RangeError when the reference has fewer than MIN_DETECTION_SAMPLES samples. */
-  constructor(reference: DetectorReference) {
+  /**
+   * @param toleranceMs the bands are cut this many ms above the baseline's quantiles, so shifts
+   * smaller than that are never reported (sub-millisecond methods move by microseconds with JIT
+   * and GC); it only makes healthy samples fall lower, so false alarms can only get rarer.
+   * @throws RangeError when the reference has fewer than MIN_DETECTION_SAMPLES samples.
+   */
+  constructor(reference: DetectorReference, toleranceMs = 0) {
+    this.toleranceMs = toleranceMs
     const limits = chartLimits(reference.sampleCount)
     if (limits === undefined) {
       throw new RangeError(
@@ -129,10 +138,11 @@ export class DegradationDetector {
 
   /** Moves the band thresholds (a refreshed baseline) and keeps the chart scores. */
   setBands(reference: Pick<DetectorReference, 'p50' | 'p75' | 'p95' | 'p99'>): void {
-    this.q50 = reference.p50
-    this.q75 = reference.p75
-    this.q95 = reference.p95
-    this.q99 = reference.p99
+    const t = this.toleranceMs
+    this.q50 = reference.p50 + t
+    this.q75 = reference.p75 + t
+    this.q95 = reference.p95 + t
+    this.q99 = reference.p99 + t
   }
 
   get isDegraded(): boolean {
@@ -196,6 +206,7 @@ export class DegradationDetector {
 
   stats(): DetectorStats {
     return {
+      rule: this.isDegradedNow ? (this.rule ?? null) : null,
       shiftScore: this.shift,
       shiftLimit: this.shiftLimit,
       tailScore: this.tail,

@@ -73,6 +73,8 @@ export interface OperationConfig {
   detectionSamples: number
   /** Successes between rolling refreshes; 0 keeps the baseline frozen. */
   refreshSamples: number
+  /** Shifts smaller than this are not reported by the detector, in ms. */
+  detectionToleranceMs: number
   baselineOptions: BaselineOptions
 }
 
@@ -350,7 +352,7 @@ export class Operation {
     this.baseline = baseline
     this.degradedAboveMs = baseline.degradedAboveMs
     if (chartLimits(baseline.sampleCount) !== undefined) {
-      this.detector = new DegradationDetector(baseline)
+      this.detector = new DegradationDetector(baseline, this.config.detectionToleranceMs)
       this.learning = null
       this.sinceRefresh = 0
     } else if (this.learning === null) {

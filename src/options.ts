@@ -56,6 +56,11 @@ export interface TrackerOptions {
   refreshSamples?: number
   /** Largest relative move of p50, p95, mean or std dev in one rolling refresh. @default 0.1 */
   maxBaselineChange?: number
+  /**
+   * The detector ignores shifts smaller than this many ms: a 0.2 ms method that becomes 0.21 ms
+   * is not a degradation anyone acts on. @default 0.1
+   */
+  detectionToleranceMs?: number
 }
 
 /** Options after defaults and validation. */
@@ -75,6 +80,7 @@ export interface ResolvedOptions {
   baselinePolicy: 'frozen' | 'rolling'
   refreshSamples: number
   maxBaselineChange: number
+  detectionToleranceMs: number
 }
 
 export const DEFAULT_STORAGE_PATH = 'baselines/perfwatch.json'
@@ -127,6 +133,17 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
   if (typeof maxBaselineChange !== 'number' || !(maxBaselineChange > 0 && maxBaselineChange <= 1)) {
     throw new InvalidOptionError('maxBaselineChange', 'a number in (0, 1]', maxBaselineChange)
   }
+  const detectionToleranceMs = options.detectionToleranceMs ?? 0.1
+  if (
+    typeof detectionToleranceMs !== 'number' ||
+    !(detectionToleranceMs >= 0 && detectionToleranceMs < Number.POSITIVE_INFINITY)
+  ) {
+    throw new InvalidOptionError(
+      'detectionToleranceMs',
+      'a finite number >= 0',
+      detectionToleranceMs,
+    )
+  }
   if (options.logger !== undefined && !isLogger(options.logger)) {
     throw new InvalidOptionError(
       'logger',
@@ -150,6 +167,7 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
     baselinePolicy,
     refreshSamples,
     maxBaselineChange,
+    detectionToleranceMs,
   }
 }
 

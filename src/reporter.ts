@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js'
-import { CLEARED, RAISED, type Transition } from './detection.js'
+import { CLEARED, type DetectionRule, RAISED, type Transition } from './detection.js'
 import type { Emitter } from './events.js'
 import { formatDuration, formatMs, formatPercent } from './format.js'
 import { type Logger, RateLimiter } from './log.js'
@@ -145,20 +145,41 @@ export class Reporter {
 
   private raised(operation: Operation): void {
     const detector = operation.detector
-    const baseline = operation.baseline
-    if (detector === null || baseline === undefined) return
+    if (detector === null) return
     const at = new Date().toISOString()
     operation.degradedSince = at
     operation.degradedAtMs = this.clock()
     operation.degradedAtCount = operation.recordedCount
     operation.degradedCountAtRaise = operation.degradedSampleCount
-    const isWanted = this.logger.isLevelEnabled('warn') || this.emitter.has('degradation')
-    if (!isWanted) return
+    if (!this.logger.isLevelEnabled('warn') && !this.emitter.has('degradation')) return
+    const rule = detector.rule ?? 'shift'
     const samplesSinceOnset = detector.samplesSinceOnset()
-    const recent = operation.recent(Math.max(MIN_RECENT_SAMPLES, samplesSinceOnset))
+    const onsetCount = operation.recordedCount - samplesSinceOnset
+    // The report reads the window: after this call returns, never on the caller's path.
+    setImmediate(() => {
+      try {
+        this.reportRaised(operation, rule, at, samplesSinceOnset, onsetCount)
+      } catch (error) {
+        this.reportError(error)
+      }
+    }).unref()
+  }
+
+  private reportRaised(
+    operation: Operation,
+    rule: DetectionRule,
+    at: string,
+    samplesSinceOnset: number,
+    onsetCount: number,
+  ): void {
+    const baseline = operation.baseline
+    const detector = operation.detector
+    if (baseline === undefined || detector === null) return
+    const recent = operation.recent(
+      Math.max(MIN_RECENT_SAMPLES, operation.recordedCount - onsetCount),
+    )
     const recentP50 = recent.summary?.p50 ?? null
     const severity = recentP50 !== null && recentP50 > 2 * baseline.p50 ? 'critical' : 'warning'
-    const rule = detector.rule ?? 'shift'
     const event = {
       operation: operation.name,
       rule,

@@ -14,6 +14,7 @@ import {
   Operation,
   type OperationConfig,
   type OperationListener,
+  type OperationState,
   type OperationStats,
 } from './operation.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
@@ -108,6 +109,7 @@ export class PerformanceTracker {
       baselineSamples: this.options.baselineSamples,
       detectionSamples: this.options.detectionSamples,
       refreshSamples: this.options.baselinePolicy === 'rolling' ? this.options.refreshSamples : 0,
+      detectionToleranceMs: this.options.detectionToleranceMs,
       baselineOptions: { stdDevThreshold: this.options.stdDevThreshold },
     }
     const reporter = new Reporter(
@@ -273,6 +275,14 @@ export class PerformanceTracker {
       const successes = Math.round((stats.successRate ?? 0) * stats.sampleCount)
       throw new NotEnoughSamplesError(name, successes, this.options.baselineSamples)
     }
+  }
+
+  /**
+   * The state of one operation (`learning`, `ok` or `degraded`), or `undefined` when nothing is
+   * known about it: O(1), for health checks and loops that cannot wait for events.
+   */
+  getOperationState(name: string): OperationState | undefined {
+    return this.operations.get(name)?.state
   }
 
   /** Statistics of one operation, or `undefined` when nothing is known about it. */

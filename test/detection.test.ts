@@ -124,6 +124,28 @@ describe('DegradationDetector', () => {
     expect(cleared).toBeGreaterThan(500)
   })
 
+  it('ignores shifts smaller than its tolerance', () => {
+    const draw = logNormal(10, 0.2, 0.1) // a 0.2 ms method
+    const sorted = Float64Array.from({ length: 1000 }, draw).sort()
+    const reference = {
+      p50: quantileSorted(sorted, 0.5),
+      p75: quantileSorted(sorted, 0.75),
+      p95: quantileSorted(sorted, 0.95),
+      p99: quantileSorted(sorted, 0.99),
+      sampleCount: 1000,
+      failureCount: 0,
+    }
+    const slightlySlower = () => draw() + 0.02 // +10%: 20 µs
+    expect(samplesUntil(new DegradationDetector(reference, 0), slightlySlower)).toBeLessThan(1000)
+    expect(samplesUntil(new DegradationDetector(reference, 0.1), slightlySlower, 20_000)).toBe(
+      Number.POSITIVE_INFINITY,
+    )
+    // a real slowdown of the same method is still caught
+    expect(samplesUntil(new DegradationDetector(reference, 0.1), () => 3 * draw())).toBeLessThan(
+      200,
+    )
+  })
+
   it('reports its scores and limits as plain numbers', () => {
     const { detector } = detectorFor(9, 10)
     const stats = detector.stats()

@@ -1,7 +1,7 @@
 // npm run demo: a decorated service under simulated traffic. Baselines are learned and saved to
-// baselines/demo.json, a slowdown is injected and perfwatch warns. Run it twice: the second run
-// restores the baselines and checks calls against them from the first one.
-
+// baselines/demo.json, a slowdown is injected, perfwatch raises one sustained-degradation alert
+// (and rate-limited per-sample warnings), then reports the recovery. Run it twice: the second
+// run restores the baselines and checks calls against them from the first one.
 import { pino } from 'pino'
 import pretty from 'pino-pretty'
 import { formatMs, formatPercent } from '../format.js'
@@ -12,6 +12,7 @@ const storagePath = 'baselines/demo.json'
 const tracker = getPerformanceTracker({
   storagePath,
   baselineSamples: 100,
+  detectionSamples: 500,
   logger: pino(
     { name: 'perfwatch' },
     pretty({
@@ -22,6 +23,11 @@ const tracker = getPerformanceTracker({
     }),
   ),
 })
+tracker.on('degradation', (event) =>
+  console.log(
+    `   → event for programs: ${event.operation} degraded (${event.rule}, ${event.severity})`,
+  ),
+)
 const service = new CheckoutService()
 
 async function traffic(checkouts: number): Promise<void> {
@@ -36,34 +42,39 @@ async function traffic(checkouts: number): Promise<void> {
 
 const restored = tracker
   .getSystemSummary()
-  .trackedOperations.filter((name) => tracker.getOperationStats(name)?.baseline !== undefined)
+  .trackedOperations.filter((name) => tracker.getOperationStats(name)?.state === 'ok')
 
 if (restored.length > 0) {
   console.log(`\nRestored ${restored.length} baselines from ${storagePath}: ${restored.join(', ')}`)
   console.log('Calls are checked against them from the first one; skipping the learning phase.\n')
 } else {
-  console.log(`\n1. Learning: 120 checkouts of normal traffic (baselines after 100 samples)\n`)
-  await traffic(120)
+  console.log('\n1. Learning: 520 checkouts of normal traffic')
+  console.log('   (first baseline after 100 calls, mature and frozen after 500)\n')
+  await traffic(520)
   await tracker.flush()
   console.log(`\nBaselines saved to ${storagePath}. Run the demo again to see them restored.\n`)
 }
 
-console.log('2. Injecting a slowdown: the database becomes 4x slower for 12 checkouts\n')
+console.log('2. Injecting a slowdown: the database becomes 4x slower for 80 checkouts\n')
 service.databaseSlowdown = 4
-await traffic(12)
+await traffic(80)
 service.databaseSlowdown = 1
 
-console.log('\n3. getOperationStats for every operation\n')
+console.log('\n3. The database is back to normal: 1000 checkouts\n')
+await traffic(1000)
+
+console.log('\n4. getOperationStats for every operation\n')
 const rows = tracker.getSystemSummary().trackedOperations.map((name) => {
   const s = tracker.getOperationStats(name)
   return {
     operation: name,
+    state: s?.state,
     samples: s?.sampleCount,
     'recent p50': s?.recentP50 == null ? '-' : formatMs(s.recentP50),
     'recent p95': s?.recentP95 == null ? '-' : formatMs(s.recentP95),
     'baseline p50': s?.baseline ? formatMs(s.baseline.p50) : '-',
     'baseline p95': s?.baseline ? formatMs(s.baseline.p95) : '-',
-    degraded: s?.degradedCount,
+    'slow calls': s?.degradedCount,
     'error rate': s?.errorRate == null ? '-' : formatPercent(s.errorRate),
   }
 })
