@@ -49,14 +49,18 @@ export interface MethodDecorator {
 export function createMethodDecorator(
   operationName: string | undefined,
   getTracker: () => PerformanceTracker,
+  /** The tracker if it is known at class definition, to leave methods of a disabled one bare. */
+  knownTracker: () => PerformanceTracker | undefined = getTracker,
 ): MethodDecorator {
   if (operationName !== undefined && (typeof operationName !== 'string' || operationName === '')) {
     throw new InvalidArgumentError('operation name', 'a non-empty string', operationName)
   }
   function decorator(...args: unknown[]): unknown {
     const [value, contextOrKey, descriptor] = args
+    // A tracker disabled at class definition never times: the method stays exactly as written.
+    const isBare = knownTracker()?.enabled === false
     if (isMethodContext(contextOrKey)) {
-      return decorateStandard(value, contextOrKey, operationName, getTracker)
+      return decorateStandard(value, contextOrKey, operationName, getTracker, isBare)
     }
     if (
       (typeof value === 'object' || typeof value === 'function') &&
@@ -71,6 +75,7 @@ export function createMethodDecorator(
         descriptor as PropertyDescriptor,
         operationName,
         getTracker,
+        isBare,
       )
       return descriptor
     }
@@ -85,6 +90,7 @@ function decorateLegacy(
   descriptor: PropertyDescriptor,
   operationName: string | undefined,
   getTracker: () => PerformanceTracker,
+  isBare: boolean,
 ): void {
   const method: unknown = descriptor.value
   if (typeof method !== 'function') {
@@ -96,6 +102,7 @@ function decorateLegacy(
   const entries: TimedEntry[] = Reflect.getOwnMetadata(TIMED_OPERATIONS_KEY, owner) ?? []
   entries.push({ method: key, operation, isStatic })
   Reflect.defineMetadata(TIMED_OPERATIONS_KEY, entries, owner)
+  if (isBare) return
   descriptor.value = timedMethod(method as AnyMethod, () => targetFor(getTracker, operation))
 }
 
@@ -104,6 +111,7 @@ function decorateStandard(
   context: ClassMethodDecoratorContext,
   operationName: string | undefined,
   getTracker: () => PerformanceTracker,
+  isBare: boolean,
 ): AnyMethod {
   if (context.kind !== 'method' || typeof method !== 'function') {
     throw new TypeError(`@timeOperation decorates methods only; ${String(context.name)} is not one`)
@@ -114,6 +122,7 @@ function decorateStandard(
     const entries = metadata[TIMED_OPERATIONS_KEY] as TimedEntry[]
     entries.push({ method: context.name, operation: operationName, isStatic: context.static })
   }
+  if (isBare) return method as AnyMethod
   // The class is not named yet when a standard method decorator runs, so the default
   // `ClassName.methodName` is resolved on the first call, from `this`.
   const wrapper: AnyMethod = timedMethod(method as AnyMethod, (thisArg) => {

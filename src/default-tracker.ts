@@ -44,8 +44,10 @@ export function timeOperation(
   options?: { tracker?: PerformanceTracker },
 ): MethodDecorator {
   const tracker = options?.tracker
+  if (tracker !== undefined) return createMethodDecorator(name, () => tracker)
   return createMethodDecorator(
     name,
-    tracker === undefined ? () => getPerformanceTracker() : () => tracker,
+    () => getPerformanceTracker(),
+    () => (globalThis as GlobalWithTracker)[DEFAULT_TRACKER_KEY],
   )
 }

@@ -19,9 +19,9 @@
  */
 
 /** Shift chart weights per band (≤ p50, ≤ p75, ≤ p95, ≤ p99, above p99). */
-export const SHIFT_WEIGHTS: readonly number[] = [-3, -1, 3, 8, 15]
+const SHIFT = Int8Array.of(-3, -1, 3, 8, 15)
 /** Tail chart weights per band. */
-export const TAIL_WEIGHTS: readonly number[] = [-1, -1, -1, 2, 24]
+const TAIL = Int8Array.of(-1, -1, -1, 2, 24)
 
 /** Fewest baseline samples a detector is built from: below it baseline noise swamps the test. */
 export const MIN_DETECTION_SAMPLES = 500
@@ -101,9 +101,10 @@ export class DegradationDetector {
   private errors = 0
   /** Samples seen by the detector; the charts' onsets are indices into this count. */
   private samples = 0
-  private shiftOnset = 0
-  private tailOnset = 0
-  private errorsOnset = 0
+  /** The last sample at which each chart was 0: the charts' onset estimates. */
+  private shiftZeroAt = 0
+  private tailZeroAt = 0
+  private errorsZeroAt = 0
   private isDegradedNow = false
   /** The chart that raised the current degradation. */
   rule: DetectionRule | undefined
@@ -151,57 +152,49 @@ export class DegradationDetector {
 
   /** Scores one successful sample. */
   success(durationMs: number): Transition {
-    this.samples++
-    let shift: number
-    let tail: number
-    // Bands: ≤ p50, ≤ p75, ≤ p95, ≤ p99, above; ties fall low (conservative).
-    if (durationMs > this.q95) {
-      if (durationMs > this.q99) {
-        shift = this.shift + 15
-        tail = this.tail + 24
-      } else {
-        shift = this.shift + 8
-        tail = this.tail + 2
-      }
-    } else if (durationMs > this.q75) {
-      shift = this.shift + 3
-      tail = this.tail - 1
-    } else if (durationMs > this.q50) {
-      shift = this.shift - 1
-      tail = this.tail - 1
-    } else {
-      shift = this.shift - 3
-      tail = this.tail - 1
+    const samples = ++this.samples
+    // Written without data-dependent branches: healthy samples land in bands 0-2 at random, so
+    // branching on them would mispredict about half the time (measured in npm run bench, wrap).
+    const band =
+      (durationMs > this.q50 ? 1 : 0) +
+      (durationMs > this.q75 ? 1 : 0) +
+      (durationMs > this.q95 ? 1 : 0) +
+      (durationMs > this.q99 ? 1 : 0)
+    const shift = Math.min(this.shiftLimit, Math.max(0, this.shift + (SHIFT[band] as number)))
+    const tail = Math.min(this.tailLimit, Math.max(0, this.tail + (TAIL[band] as number)))
+    this.shift = shift
+    this.tail = tail
+    // The onset estimate is the last sample at which the chart was 0.
+    this.shiftZeroAt = shift === 0 ? samples : this.shiftZeroAt
+    this.tailZeroAt = tail === 0 ? samples : this.tailZeroAt
+    // The error chart only moves down on a success; it is 0 nearly always.
+    if (this.errors !== 0) this.errors = Math.max(0, this.errors + this.successScore)
+    if (this.isDegradedNow) {
+      if (shift === 0 && tail === 0 && this.errors === 0) return this.clear()
+    } else if (shift >= this.shiftLimit || tail >= this.tailLimit) {
+      return this.raise(shift >= this.shiftLimit ? 'shift' : 'tail')
     }
-    if (shift <= 0) shift = 0
-    else if (this.shift === 0) this.shiftOnset = this.samples
-    if (tail <= 0) tail = 0
-    else if (this.tail === 0) this.tailOnset = this.samples
-    this.shift = Math.min(shift, this.shiftLimit)
-    this.tail = Math.min(tail, this.tailLimit)
-    let errors = this.errors + this.successScore
-    if (errors < 0) errors = 0
-    this.errors = errors
-    return this.settle()
+    return NO_CHANGE
   }
 
   /** Scores one failed sample (failures only feed the error chart). */
   failure(): Transition {
     this.samples++
-    if (this.errors === 0) this.errorsOnset = this.samples
+    if (this.errors === 0) this.errorsZeroAt = this.samples - 1
     this.errors = Math.min(this.errors + this.failureScore, ERROR_LIMIT)
-    return this.settle()
+    if (!this.isDegradedNow && this.errors >= ERROR_LIMIT) return this.raise('errors')
+    return NO_CHANGE
   }
 
   /** Samples since the chart that raised the current degradation last left 0: the onset estimate. */
   samplesSinceOnset(): number {
-    const onset =
+    const zeroAt =
       this.rule === 'shift'
-        ? this.shiftOnset
+        ? this.shiftZeroAt
         : this.rule === 'tail'
-          ? this.tailOnset
-          : this.errorsOnset
-    return this.samples - onset + 1
+          ? this.tailZeroAt
+          : this.errorsZeroAt
+    return this.samples - zeroAt
   }
 
   stats(): DetectorStats {
@@ -218,19 +211,14 @@ export class DegradationDetector {
     }
   }
 
-  private settle(): Transition {
-    if (!this.isDegradedNow) {
-      if (this.shift >= this.shiftLimit) this.rule = 'shift'
-      else if (this.tail >= this.tailLimit) this.rule = 'tail'
-      else if (this.errors >= ERROR_LIMIT) this.rule = 'errors'
-      else return NO_CHANGE
-      this.isDegradedNow = true
-      return RAISED
-    }
-    if (this.shift === 0 && this.tail === 0 && this.errors === 0) {
-      this.isDegradedNow = false
-      return CLEARED
-    }
-    return NO_CHANGE
+  private raise(rule: DetectionRule): Transition {
+    this.rule = rule
+    this.isDegradedNow = true
+    return RAISED
+  }
+
+  private clear(): Transition {
+    this.isDegradedNow = false
+    return CLEARED
   }
 }

@@ -50,9 +50,11 @@ export type BaselineChange = 'established' | 'matured' | 'refreshed' | 'accepted
 
 /** What an operation tells its owner; the tracker's reporter implements it. */
 export interface OperationListener {
+  /** `endMs` is the tracker clock's reading at the end of the call, NaN when unknown. */
   onDegradedSample(
     operation: Operation,
     durationMs: number,
+    endMs: number,
     metadata: unknown,
     moreMetadata: unknown,
   ): void
@@ -110,6 +112,8 @@ export class Operation {
   degradedAtMs = 0
   degradedAtCount = 0
   degradedCountAtRaise = 0
+  /** The reporter's per-sample warning limiter for this operation. */
+  slowCalls: object | undefined = undefined
   private readonly config: OperationConfig
   private readonly listener: OperationListener
   private readonly durations: Float64Array
@@ -118,7 +122,11 @@ export class Operation {
   private count = 0
   private totalCount = 0
   private degradedCount = 0
-  private checkedCount = 0
+  private failureCount = 0
+  /** Successes recorded while there was no baseline: they were not checked. */
+  private uncheckedCount = 0
+  private readonly capacity: number
+  private readonly refreshSamples: number
   /** `baseline.degradedAboveMs`, or Infinity without a baseline: one compare per sample. */
   private degradedAboveMs = Number.POSITIVE_INFINITY
   private learning: Float64Array | null
@@ -132,6 +140,8 @@ export class Operation {
     this.name = name
     this.config = config
     this.listener = listener
+    this.capacity = config.windowSize
+    this.refreshSamples = config.refreshSamples
     this.durations = new Float64Array(config.windowSize)
     this.outcomes = new Uint8Array(config.windowSize)
     this.learning = new Float64Array(this.learningSize())
@@ -139,42 +149,44 @@ export class Operation {
 
   /**
    * Records one sample. The caller has validated `durationMs` (finite, >= 0).
+   * @param endMs the clock reading at the end of the call when the caller has it (it saves the
+   * slow-sample path a clock read), else NaN.
    * @param metadata caller metadata (a timer's start and end metadata), passed to the listener
    * when the sample is degraded and never stored.
    */
-  record(durationMs: number, success: boolean, metadata?: unknown, moreMetadata?: unknown): void {
-    const detector = this.detector
+  record(
+    durationMs: number,
+    success: boolean,
+    endMs: number,
+    metadata?: unknown,
+    moreMetadata?: unknown,
+  ): void {
     const i = this.head
     this.durations[i] = durationMs
-    this.outcomes[i] = !success
-      ? FAILURE
-      : detector !== null && !detector.isDegraded
-        ? SUCCESS_WHILE_OK
-        : SUCCESS
-    this.head = i + 1 === this.durations.length ? 0 : i + 1
-    if (this.count < this.durations.length) this.count++
+    this.head = i + 1 === this.capacity ? 0 : i + 1
+    if (this.count < this.capacity) this.count++
     this.totalCount++
     if (!success) {
-      // Failures never enter a baseline; they feed the error chart only.
-      if (this.learning !== null) this.learningFailures++
-      if (detector !== null) this.transition(detector.failure())
+      this.outcomes[i] = FAILURE
+      this.recordFailure()
       return
     }
-    if (this.baseline !== undefined) {
-      this.checkedCount++
-      if (durationMs > this.degradedAboveMs) {
-        this.degradedCount++
-        this.listener.onDegradedSample(this, durationMs, metadata, moreMetadata)
-      }
+    const detector = this.detector
+    if (detector === null) {
+      this.outcomes[i] = SUCCESS
+      if (durationMs > this.degradedAboveMs)
+        this.slowSample(durationMs, endMs, metadata, moreMetadata)
+      if (this.learning !== null) this.learn(durationMs)
+      return
     }
-    if (detector !== null) {
-      this.transition(detector.success(durationMs))
-      if (this.config.refreshSamples > 0 && ++this.sinceRefresh >= this.config.refreshSamples) {
-        this.sinceRefresh = 0
-        this.listener.onRefreshDue(this)
-      }
-    } else if (this.learning !== null) {
-      this.learn(durationMs)
+    this.outcomes[i] = detector.isDegraded ? SUCCESS : SUCCESS_WHILE_OK
+    if (durationMs > this.degradedAboveMs)
+      this.slowSample(durationMs, endMs, metadata, moreMetadata)
+    const transition = detector.success(durationMs)
+    if (transition !== NO_CHANGE) this.listener.onTransition(this, transition)
+    if (this.refreshSamples !== 0 && ++this.sinceRefresh >= this.refreshSamples) {
+      this.sinceRefresh = 0
+      this.listener.onRefreshDue(this)
     }
   }
 
@@ -241,6 +253,7 @@ export class Operation {
     let successes = 0
     for (let i = 0; i < n; i++) successes += this.outcomes[i] === FAILURE ? 0 : 1
     const s: Summary | null = n > 0 ? summarize(this.durations.slice(0, n)) : null
+    const checked = this.totalCount - this.failureCount - this.uncheckedCount
     const stats: OperationStats = {
       operation: this.name,
       state: this.state,
@@ -258,7 +271,7 @@ export class Operation {
       recentP95: s?.p95 ?? null,
       recentP99: s?.p99 ?? null,
       degradedCount: this.degradedCount,
-      degradationRate: this.checkedCount > 0 ? this.degradedCount / this.checkedCount : 0,
+      degradationRate: checked > 0 ? this.degradedCount / checked : 0,
       detector: this.detector?.stats() ?? null,
     }
     if (this.baseline !== undefined) stats.baseline = this.baseline.toSummary()
@@ -297,11 +310,21 @@ export class Operation {
     return this.degradedCount
   }
 
-  private transition(transition: Transition): void {
+  private recordFailure(): void {
+    this.failureCount++
+    // Failures never enter a baseline; they feed the error chart only.
+    if (this.learning !== null) this.learningFailures++
+    const transition = this.detector?.failure() ?? NO_CHANGE
     if (transition !== NO_CHANGE) this.listener.onTransition(this, transition)
   }
 
+  private slowSample(durationMs: number, endMs: number, metadata: unknown, more: unknown): void {
+    this.degradedCount++
+    this.listener.onDegradedSample(this, durationMs, endMs, metadata, more)
+  }
+
   private learn(durationMs: number): void {
+    if (this.baseline === undefined) this.uncheckedCount++
     const learning = this.learning as Float64Array
     learning[this.learned++] = durationMs
     if (this.learned === learning.length) {

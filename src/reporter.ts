@@ -31,7 +31,8 @@ export class Reporter {
   private readonly warningIntervalMs: number
   private readonly emitter: Emitter
   private readonly reportError: (error: unknown) => void
-  private readonly slowCalls = new Map<Operation, SlowCalls>()
+  /** Operations that have limiter state, for `flushHeld`. */
+  private readonly limited: Operation[] = []
 
   constructor(
     logger: Logger,
@@ -47,21 +48,29 @@ export class Reporter {
     this.reportError = reportError
   }
 
-  /** A sample above the per-sample threshold. */
-  slowSample(operation: Operation, durationMs: number, metadata: unknown, more: unknown): void {
+  /** A sample above the per-sample threshold; `endMs` is NaN when the caller had no reading. */
+  slowSample(
+    operation: Operation,
+    durationMs: number,
+    endMs: number,
+    metadata: unknown,
+    more: unknown,
+  ): void {
     if (this.warningIntervalMs === 0 || operation.detector?.isDegraded) return
-    if (!this.logger.isLevelEnabled('warn')) return
-    const nowMs = this.clock()
-    let slow = this.slowCalls.get(operation)
+    const nowMs = endMs >= 0 ? endMs : this.clock()
+    let slow = operation.slowCalls as SlowCalls | undefined
     if (slow === undefined) {
       slow = { limiter: new RateLimiter(this.warningIntervalMs), heldSinceMs: nowMs, heldMaxMs: 0 }
-      this.slowCalls.set(operation, slow)
+      operation.slowCalls = slow
+      this.limited.push(operation)
     }
+    // Held back: a comparison and a count, no level check, no line.
     const held = slow.limiter.take(nowMs)
     if (held < 0) {
       if (durationMs > slow.heldMaxMs) slow.heldMaxMs = durationMs
       return
     }
+    if (!this.logger.isLevelEnabled('warn')) return
     if (held > 0) {
       // One line per interval: the calls held back and this one, as a count.
       if (durationMs > slow.heldMaxMs) slow.heldMaxMs = durationMs
@@ -91,7 +100,8 @@ export class Reporter {
   /** Logs the counts of slow calls held back, for every operation (on flush and close). */
   flushHeld(): void {
     const nowMs = this.clock()
-    for (const [operation, slow] of this.slowCalls) {
+    for (const operation of this.limited) {
+      const slow = operation.slowCalls as SlowCalls
       this.logHeld(operation, slow, slow.limiter.drain(), nowMs)
     }
   }

@@ -50,7 +50,10 @@ export function createTimedFunction<F extends AnyFunction>(fn: F, resolve: Resol
       t.finish(startMs, false)
       throw error
     }
-    if (isThenable(result)) return settle(result, t, startMs)
+    // Most methods return a primitive or nothing: skip the thenable probe for those.
+    if (typeof result === 'object' || typeof result === 'function') {
+      if (isThenable(result)) return settle(result, t, startMs)
+    }
     t.finish(startMs, true)
     return result
   }

@@ -20,6 +20,7 @@ import {
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
 import { Reporter } from './reporter.js'
 import { BaselineStore } from './store.js'
+import { TimerTable } from './timers.js'
 import { createTimedFunction, type TimedTarget } from './timing.js'
 
 /** Options of `endOperation` and `record`. */
@@ -71,13 +72,7 @@ export class PerformanceTracker {
   private readonly operationConfig: OperationConfig
   private readonly emitter = new Emitter()
   private readonly reporter: Reporter
-  /** Open timers: id → slot in the parallel arrays below, oldest first (Map order). */
-  private readonly timers = new Map<string, number>()
-  private readonly timerOperations: Array<Operation | undefined> = []
-  private readonly timerStarts: number[] = []
-  private readonly timerMetadata: unknown[] = []
-  private readonly freeTimerSlots: number[] = []
-  private timerSequence = 0
+  private readonly timers: TimerTable<Operation>
   private readonly internalErrors = new RateLimiter(INTERNAL_ERROR_INTERVAL_MS)
   private hasWarnedTimerEviction = false
   private hasWarnedOverflow = false
@@ -101,6 +96,7 @@ export class PerformanceTracker {
    */
   constructor(options: TrackerOptions = {}) {
     this.options = resolveOptions(options)
+    this.timers = new TimerTable(this.options.maxOpenTimers)
     this.enabled = this.options.enabled
     this.logger = this.options.logger
     this.clock = this.options.clock
@@ -121,8 +117,8 @@ export class PerformanceTracker {
     )
     this.reporter = reporter
     this.listener = {
-      onDegradedSample: (operation, durationMs, metadata, more) =>
-        reporter.slowSample(operation, durationMs, metadata, more),
+      onDegradedSample: (operation, durationMs, endMs, metadata, more) =>
+        reporter.slowSample(operation, durationMs, endMs, metadata, more),
       onTransition: (operation, transition) => reporter.transition(operation, transition),
       onBaseline: (operation, change) => this.baselineChanged(operation, change),
       onRefreshDue: (operation) => this.scheduleRefresh(operation),
@@ -152,15 +148,9 @@ export class PerformanceTracker {
    * @throws InvalidArgumentError when `name` is not a non-empty string.
    */
   startOperation(name: string, metadata?: Record<string, unknown>): string {
-    const operation = this.operation(name)
-    if (this.timers.size >= this.options.maxOpenTimers) this.evictOldestTimer()
-    const slot = this.freeTimerSlots.pop() ?? this.timerStarts.length
-    const id = String(++this.timerSequence)
-    this.timerOperations[slot] = operation
-    this.timerMetadata[slot] = metadata
-    this.timerStarts[slot] = this.clock()
-    this.timers.set(id, slot)
-    return id
+    const operation = this.operations.get(name) ?? this.operation(name)
+    if (this.timers.size >= this.timers.maxOpen) this.evictOldestTimer()
+    return this.timers.open(operation, this.clock(), metadata)
   }
 
   /**
@@ -169,19 +159,16 @@ export class PerformanceTracker {
    */
   endOperation(timerId: string, options?: RecordOptions): number {
     const endMs = this.clock()
-    const slot = this.timers.get(timerId)
-    if (slot === undefined) throw new UnknownTimerError(String(timerId))
-    const success = successOf(options)
-    this.timers.delete(timerId)
-    const operation = this.timerOperations[slot] as Operation
-    const startMetadata = this.timerMetadata[slot]
-    const durationMs = endMs - (this.timerStarts[slot] as number)
-    this.timerOperations[slot] = undefined
-    this.timerMetadata[slot] = undefined
-    this.freeTimerSlots.push(slot)
+    const slot = this.timers.find(timerId)
+    if (slot < 0) throw new UnknownTimerError(String(timerId))
+    const success = options === undefined ? true : successOf(options)
+    const operation = this.timers.targetOf(slot)
+    const startMetadata = this.timers.metadataOf(slot)
+    const durationMs = endMs - this.timers.startOf(slot)
+    this.timers.close(slot)
     if (this.enabled) {
       if (durationMs >= 0) {
-        operation.record(durationMs, success, startMetadata, options?.metadata)
+        operation.record(durationMs, success, endMs, startMetadata, options?.metadata)
       } else {
         this.reportInternalError(new RangeError(`the clock went backwards by ${-durationMs} ms`))
       }
@@ -195,12 +182,15 @@ export class PerformanceTracker {
    * NaN, infinite or negative duration. Nothing is recorded then.
    */
   record(name: string, durationMs: number, options?: RecordOptions): void {
-    checkName(name)
+    // An existing name needs no validation: the Map lookup is the check.
+    const operation = this.operations.get(name)
+    if (operation === undefined) checkName(name)
     if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs < Infinity)) {
       throw new InvalidDurationError(name, durationMs)
     }
-    const success = successOf(options)
-    if (this.enabled) this.operation(name).record(durationMs, success, options?.metadata)
+    const success = options === undefined ? true : successOf(options)
+    if (!this.enabled) return
+    ;(operation ?? this.operation(name)).record(durationMs, success, Number.NaN, options?.metadata)
   }
 
   /**
@@ -324,10 +314,6 @@ export class PerformanceTracker {
     await this.flush()
     this.isClosed = true
     this.timers.clear()
-    this.timerOperations.length = 0
-    this.timerStarts.length = 0
-    this.timerMetadata.length = 0
-    this.freeTimerSlots.length = 0
   }
 
   private operation(name: string): Operation {
@@ -360,13 +346,7 @@ export class PerformanceTracker {
   }
 
   private evictOldestTimer(): void {
-    const [oldest] = this.timers
-    if (oldest === undefined) return
-    const [id, slot] = oldest
-    this.timers.delete(id)
-    this.timerOperations[slot] = undefined
-    this.timerMetadata[slot] = undefined
-    this.freeTimerSlots.push(slot)
+    this.timers.evictOldest()
     if (this.hasWarnedTimerEviction) return
     this.hasWarnedTimerEviction = true
     this.logger.warn(
@@ -433,8 +413,9 @@ class OperationTarget implements TimedTarget {
 
   finish(startMs: number, success: boolean): void {
     try {
-      const durationMs = this.clock() - startMs
-      if (durationMs >= 0) this.operation.record(durationMs, success)
+      const endMs = this.clock()
+      const durationMs = endMs - startMs
+      if (durationMs >= 0) this.operation.record(durationMs, success, endMs)
       else if (!Number.isNaN(startMs)) {
         this.reportError(new RangeError(`the clock went backwards by ${-durationMs} ms`))
       }

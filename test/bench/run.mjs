@@ -6,10 +6,23 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { machine } from './report.mjs'
 
-const ALL = [{ name: 'detection', title: 'Detection: false alarms, delays, recovery, log volume' }]
+const ALL = [
+  { name: 'hotpath', title: 'Hot path: cost per call against the floor and peers' },
+  { name: 'memory', title: 'Memory per operation' },
+  { name: 'baseline', title: 'Baseline cost' },
+  { name: 'accuracy', title: 'Baseline accuracy' },
+  { name: 'detection', title: 'Detection: false alarms, delays, recovery, log volume' },
+]
 const wanted = process.argv.slice(2)
 const selected = wanted.length > 0 ? ALL.filter((b) => wanted.includes(b.name)) : ALL
 if (selected.length === 0) throw new Error(`unknown benchmark: ${wanted.join(', ')}`)
+
+// The decorated cases use the test fixtures, compiled by tsc in both decorator modes.
+const tsc = new URL('../../node_modules/typescript/bin/tsc', import.meta.url).pathname
+for (const mode of ['legacy', 'standard']) {
+  const project = new URL(`../fixtures/decorators/tsconfig.${mode}.json`, import.meta.url).pathname
+  execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' })
+}
 
 for (const bench of selected) {
   console.log(`\n## ${bench.name}\n`)
