@@ -182,7 +182,7 @@ export class Operation {
     this.outcomes[i] = detector.isDegraded ? SUCCESS : SUCCESS_WHILE_OK
     if (durationMs > this.degradedAboveMs)
       this.slowSample(durationMs, endMs, metadata, moreMetadata)
-    const transition = detector.success(durationMs)
+    const transition = detector.score(detector.bandOf(durationMs))
     if (transition !== NO_CHANGE) this.listener.onTransition(this, transition)
     if (this.refreshSamples !== 0 && ++this.sinceRefresh >= this.refreshSamples) {
       this.sinceRefresh = 0

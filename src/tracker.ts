@@ -182,15 +182,29 @@ export class PerformanceTracker {
    * NaN, infinite or negative duration. Nothing is recorded then.
    */
   record(name: string, durationMs: number, options?: RecordOptions): void {
-    // An existing name needs no validation: the Map lookup is the check.
+    // The common call, an existing operation and a plain duration, checks as little as it can.
     const operation = this.operations.get(name)
-    if (operation === undefined) checkName(name)
+    if (
+      operation !== undefined &&
+      options === undefined &&
+      typeof durationMs === 'number' &&
+      durationMs >= 0 &&
+      durationMs < Number.POSITIVE_INFINITY &&
+      this.enabled
+    ) {
+      operation.record(durationMs, true, Number.NaN)
+      return
+    }
+    this.recordChecked(name, durationMs, options)
+  }
+
+  private recordChecked(name: string, durationMs: number, options: RecordOptions | undefined) {
+    checkName(name)
     if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs < Infinity)) {
       throw new InvalidDurationError(name, durationMs)
     }
     const success = options === undefined ? true : successOf(options)
-    if (!this.enabled) return
-    ;(operation ?? this.operation(name)).record(durationMs, success, Number.NaN, options?.metadata)
+    if (this.enabled) this.operation(name).record(durationMs, success, Number.NaN, options?.metadata)
   }
 
   /**
