@@ -204,7 +204,8 @@ export class PerformanceTracker {
       throw new InvalidDurationError(name, durationMs)
     }
     const success = options === undefined ? true : successOf(options)
-    if (this.enabled) this.operation(name).record(durationMs, success, Number.NaN, options?.metadata)
+    if (this.enabled)
+      this.operation(name).record(durationMs, success, Number.NaN, options?.metadata)
   }
 
   /**

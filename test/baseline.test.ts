@@ -99,6 +99,23 @@ describe('Baseline persistence form', () => {
     expect(Math.abs(p50 / quantileSorted(sorted, 0.5) - 1)).toBeLessThan(0.05)
   })
 
+  it('merges baselines: digests combined, moments pooled exactly, counts added', () => {
+    const parts = [1, 2, 3, 4].map((seed) => seededLogNormal(seed, 2000))
+    const all = Float64Array.from(parts.flatMap((p) => [...p])).sort()
+    const merged = Baseline.merge(
+      parts.map((p) => Baseline.fromSamples('op', Float64Array.from(p))),
+    )
+    expect(merged.sampleCount).toBe(8000)
+    const allMean = all.reduce((sum, v) => sum + v, 0) / all.length
+    expect(merged.mean).toBeCloseTo(allMean, 9)
+    const squares = all.reduce((sum, v) => sum + (v - allMean) ** 2, 0)
+    expect(merged.stdDev).toBeCloseTo(Math.sqrt(squares / (all.length - 1)), 9)
+    // quantiles come from the merged digest: close to, not equal to, the order statistics
+    expect(Math.abs(merged.p50 / quantileSorted(all, 0.5) - 1)).toBeLessThan(0.01)
+    expect(Math.abs(merged.p99 / quantileSorted(all, 0.99) - 1)).toBeLessThan(0.02)
+    expect(() => Baseline.merge([])).toThrow(TypeError)
+  })
+
   it.each([
     [{}, /operation/],
     [{ operation: 'x', p50: -1 }, /p50/],
