@@ -53,5 +53,6 @@ writeFileSync(
     `Last run ${m.date.slice(0, 10)} on Node ${m.node}, ${m.cpu}, ${m.cores} cores. Raw data: \`docs/results/*.json\`.`,
     '',
     ...sections,
+    readFileSync(new URL('./notes.md', import.meta.url), 'utf8'),
   ].join('\n'),
 )
