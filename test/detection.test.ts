@@ -11,11 +11,10 @@ import {
 import { quantileSorted } from '../src/stats.js'
 import { logNormal } from './helpers/random.js'
 
-/** A detector on 1000 seeded log-normal samples (median 10 ms, σ 0.5). */
-function detectorFor(seed = 1, failureCount = 0) {
-  const draw = logNormal(seed)
+/** The detector reference of 1000 draws: their exact quantiles. */
+function referenceOf(draw: () => number, failureCount = 0) {
   const sorted = Float64Array.from({ length: 1000 }, draw).sort()
-  const reference = {
+  return {
     p50: quantileSorted(sorted, 0.5),
     p75: quantileSorted(sorted, 0.75),
     p95: quantileSorted(sorted, 0.95),
@@ -23,6 +22,12 @@ function detectorFor(seed = 1, failureCount = 0) {
     sampleCount: 1000,
     failureCount,
   }
+}
+
+/** A detector on 1000 seeded log-normal samples (median 10 ms, σ 0.5). */
+function detectorFor(seed = 1, failureCount = 0) {
+  const draw = logNormal(seed)
+  const reference = referenceOf(draw, failureCount)
   return { detector: new DegradationDetector(reference), reference, draw }
 }
 
@@ -126,15 +131,7 @@ describe('DegradationDetector', () => {
 
   it('ignores shifts smaller than its tolerance', () => {
     const draw = logNormal(10, 0.2, 0.1) // a 0.2 ms method
-    const sorted = Float64Array.from({ length: 1000 }, draw).sort()
-    const reference = {
-      p50: quantileSorted(sorted, 0.5),
-      p75: quantileSorted(sorted, 0.75),
-      p95: quantileSorted(sorted, 0.95),
-      p99: quantileSorted(sorted, 0.99),
-      sampleCount: 1000,
-      failureCount: 0,
-    }
+    const reference = referenceOf(draw)
     const slightlySlower = () => draw() + 0.02 // +10%: 20 µs
     expect(samplesUntil(new DegradationDetector(reference, 0), slightlySlower)).toBeLessThan(1000)
     expect(samplesUntil(new DegradationDetector(reference, 0.1), slightlySlower, 20_000)).toBe(
