@@ -148,7 +148,7 @@ export class PerformanceTracker {
    * @throws InvalidArgumentError when `name` is not a non-empty string.
    */
   startOperation(name: string, metadata?: Record<string, unknown>): string {
-    const operation = this.operations.get(name) ?? this.operation(name)
+    const operation = this.operation(name)
     if (this.timers.size >= this.timers.maxOpen) this.evictOldestTimer()
     return this.timers.open(operation, this.clock(), metadata)
   }

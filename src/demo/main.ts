@@ -12,7 +12,6 @@ const storagePath = 'baselines/demo.json'
 const tracker = getPerformanceTracker({
   storagePath,
   baselineSamples: 100,
-  detectionSamples: 500,
   logger: pino(
     { name: 'perfwatch' },
     pretty({
@@ -48,9 +47,9 @@ if (restored.length > 0) {
   console.log(`\nRestored ${restored.length} baselines from ${storagePath}: ${restored.join(', ')}`)
   console.log('Calls are checked against them from the first one; skipping the learning phase.\n')
 } else {
-  console.log('\n1. Learning: 520 checkouts of normal traffic')
-  console.log('   (first baseline after 100 calls, mature and frozen after 500)\n')
-  await traffic(520)
+  console.log('\n1. Learning: 1020 checkouts of normal traffic')
+  console.log('   (first baseline after 100 calls, mature and frozen after 1000)\n')
+  await traffic(1020)
   await tracker.flush()
   console.log(`\nBaselines saved to ${storagePath}. Run the demo again to see them restored.\n`)
 }
