@@ -1,3 +1,4 @@
+import type { Baseline } from './baseline.js'
 import type { Clock } from './clock.js'
 import { CLEARED, type DetectionRule, RAISED, type Transition } from './detection.js'
 import type { Emitter } from './events.js'
@@ -111,8 +112,8 @@ export class Reporter {
     else if (transition === CLEARED) this.cleared(operation)
   }
 
-  baseline(operation: Operation, change: BaselineChange): void {
-    const baseline = operation.baseline
+  /** A baseline change; `baseline` is the new one (undefined after a reset). */
+  baseline(operation: Operation, change: BaselineChange, baseline: Baseline | undefined): void {
     if (baseline === undefined) {
       this.logger.info(
         { operation: operation.name, change },

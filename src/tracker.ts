@@ -379,18 +379,17 @@ export class PerformanceTracker {
   }
 
   private baselineChanged(operation: Operation, change: BaselineChange): void {
-    this.reporter.baseline(operation, change)
     const baseline = operation.baseline
-    if (baseline !== undefined && !baseline.hasDigest) {
-      // Filling the digest (1-4 ms for 1000 values) is the slow part: after this call returns.
-      setImmediate(() => {
-        try {
-          baseline.fillDigest()
-        } catch (error) {
-          this.reportInternalError(error)
-        }
-      }).unref()
-    }
+    // The log line, the event and filling the digest (0.1-0.5 ms for 1,000 samples) run after
+    // the call that changed the baseline returns; that call only sorts and summarises.
+    setImmediate(() => {
+      try {
+        this.reporter.baseline(operation, change, baseline)
+        baseline?.fillDigest()
+      } catch (error) {
+        this.reportInternalError(error)
+      }
+    }).unref()
     if (!this.isClosed) this.store?.scheduleSave()
   }
 

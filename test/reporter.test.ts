@@ -46,7 +46,7 @@ function setup(options: TrackerOptions = {}, seed = 1) {
 }
 
 describe('baseline learning', () => {
-  it('establishes at baselineSamples, matures at detectionSamples, then is frozen', () => {
+  it('establishes at baselineSamples, matures at detectionSamples, then is frozen', async () => {
     const { tracker, events, feed } = setup()
     feed(99)
     expect(tracker.getOperationStats('db.query')).toMatchObject({
@@ -65,13 +65,14 @@ describe('baseline learning', () => {
       baseline: { sampleCount: 1000 },
     })
     expect(stats?.detector).toMatchObject({ shiftScore: expect.any(Number), shiftLimit: 240 })
+    await nextTurn() // events are delivered after the call that changed the baseline
     expect(events.baseline.map((e) => e.change)).toEqual(['established', 'matured'])
     const p50 = stats?.baseline?.p50
     feed(10_000, 2) // frozen: a slowdown never becomes the new normal
     expect(tracker.getOperationStats('db.query')?.baseline?.p50).toBe(p50)
   })
 
-  it('refuses to mature on samples clearly slower than the first baseline', () => {
+  it('refuses to mature on samples clearly slower than the first baseline', async () => {
     const { tracker, events, feed, lines } = setup()
     feed(100)
     feed(900, 3)
@@ -84,6 +85,7 @@ describe('baseline learning', () => {
     )
     feed(1000) // healthy again: it matures
     expect(tracker.getOperationStats('db.query')?.state).toBe('ok')
+    await nextTurn()
     expect(events.baseline.map((e) => e.change)).toEqual(['established', 'matured'])
   })
 })
@@ -147,25 +149,28 @@ describe('sustained degradation', () => {
     expect(events.degradation[0]?.recentErrorRate).toBeGreaterThan(0.3)
   })
 
-  it('keeps recording when a listener throws, and logs the failure', () => {
+  it('keeps recording when a listener throws, and logs the failure', async () => {
     const { tracker, feed, lines, events } = setup({ warningIntervalMs: 0 })
     tracker.on('baseline', () => {
       throw new Error('listener broke')
     })
     feed(1000)
+    await nextTurn()
     expect(events.baseline).toHaveLength(2) // later listeners still called
     expect(tracker.getOperationStats('db.query')?.state).toBe('ok')
     expect(lines.some((l) => l.level === ERROR && /failed internally/.test(l.msg))).toBe(true)
   })
 
-  it('stops calling a listener after off()', () => {
+  it('stops calling a listener after off()', async () => {
     const { tracker, feed } = setup()
     const seen: string[] = []
     const listener = (e: BaselineEvent) => seen.push(e.change)
     tracker.on('baseline', listener)
     feed(100)
+    await nextTurn()
     tracker.off('baseline', listener)
     feed(900)
+    await nextTurn()
     expect(seen).toEqual(['established'])
     expect(() => tracker.on('nope' as 'baseline', listener)).toThrow(/event name must be one of/)
     expect(() => tracker.on('baseline', 5 as never)).toThrow(/listener must be a function/)
@@ -239,7 +244,8 @@ describe('baseline policies', () => {
     feed(1000)
     const first = tracker.getOperationStats('db.query')?.baseline
     feed(1000, 1.3) // slower, but not enough to raise: the refresh follows, by at most 5%
-    await nextTurn()
+    await nextTurn() // the refresh
+    await nextTurn() // its event
     const refreshed = tracker.getOperationStats('db.query')?.baseline
     expect(events.baseline.at(-1)?.change).toBe('refreshed')
     expect(refreshed?.p50).toBeGreaterThan(first?.p50 ?? 0)
@@ -291,6 +297,7 @@ describe('baseline policies', () => {
       baseline: { sampleCount: 1000 },
     })
     expect(accepted?.baseline?.p50).toBeGreaterThan(2.5 * before)
+    await nextTurn()
     expect(events.baseline.at(-1)?.change).toBe('accepted')
     await tracker.flush()
     const restored = new PerformanceTracker({ storagePath: path, logger: logSink().logger })

@@ -103,7 +103,7 @@ describe('record', () => {
 })
 
 describe('baselines', () => {
-  it('builds the baseline on exactly the baselineSamples-th success, failures excluded', () => {
+  it('builds the baseline on exactly the baselineSamples-th success, failures excluded', async () => {
     const { tracker: t, lines } = tracker({ baselineSamples: 5 })
     for (const d of [1, 2, 3]) t.record('op', d)
     t.record('op', 500, { success: false })
@@ -113,6 +113,7 @@ describe('baselines', () => {
     const baseline = t.getOperationStats('op')?.baseline
     expect(baseline).toMatchObject({ operation: 'op', p50: 3, p75: 4, p95: 100, sampleCount: 5 })
     expect(new Date(baseline?.establishedAt ?? '').toISOString()).toBe(baseline?.establishedAt)
+    await new Promise((resolve) => setImmediate(resolve)) // the line is logged after the call
     expect(lines.filter((l) => l.level === INFO).map((l) => l.msg)).toEqual([
       'Baseline established for op: p50 3.0ms, p95 100.0ms over 5 samples',
     ])
