@@ -37,6 +37,12 @@ describe('options', () => {
     [{ enabled: 'yes' }, 'enabled'],
     [{ logger: {} }, 'logger'],
     [{ maxOpenTimers: 0 }, 'maxOpenTimers'],
+    [{ detectionSamples: 499 }, 'detectionSamples'],
+    [{ baselinePolicy: 'sliding' }, 'baselinePolicy'],
+    [{ windowSize: 2000, refreshSamples: 1000 }, 'refreshSamples'],
+    [{ maxBaselineChange: 0 }, 'maxBaselineChange'],
+    [{ detectionToleranceMs: -0.1 }, 'detectionToleranceMs'],
+    [{ warningIntervalMs: -1 }, 'warningIntervalMs'],
   ])('rejects %o with a RangeError naming %s', (options, name) => {
     const create = () => new PerformanceTracker(options as TrackerOptions)
     expect(create).toThrow(RangeError)
