@@ -200,8 +200,8 @@ export class Operation {
     this.baseline = undefined
     this.degradedAboveMs = Number.POSITIVE_INFINITY
     this.detector = null
-    this.closeIncident()
-    this.startLearning(0)
+    this.degradedSince = null
+    this.startLearning()
     this.listener.onBaseline(this, 'reset')
   }
 
@@ -213,7 +213,7 @@ export class Operation {
     const samples = this.windowSamples(SUCCESS)
     if (samples.length < this.config.baselineSamples) return false
     const failures = this.count - samples.length
-    this.closeIncident()
+    this.degradedSince = null
     this.detector = null
     this.learning = null // a baseline too small for the detector matures from fresh samples
     this.install(
@@ -355,7 +355,7 @@ export class Operation {
       const m = samples.length - this.guardFrom
       const limit = 0.5 + 4 * Math.sqrt(0.25 / m + 0.25 / first.sampleCount)
       if (m > 0 && above / m > limit) {
-        this.startLearning(0)
+        this.startLearning()
         this.listener.onMaturingRejected(this, above / m, limit)
         return
       }
@@ -379,23 +379,19 @@ export class Operation {
       this.learning = null
       this.sinceRefresh = 0
     } else if (this.learning === null) {
-      this.startLearning(0)
+      this.startLearning()
     }
   }
 
-  private startLearning(guardFrom: number): void {
+  private startLearning(): void {
     this.learning = new Float64Array(this.learningSize())
     this.learned = 0
     this.learningFailures = 0
-    this.guardFrom = guardFrom
+    this.guardFrom = 0
   }
 
   private learningSize(): number {
     return Math.max(this.config.baselineSamples, this.config.detectionSamples)
-  }
-
-  private closeIncident(): void {
-    this.degradedSince = null
   }
 
   private windowSamples(minimumOutcome: number): Float64Array {
