@@ -4,6 +4,7 @@ import {
   DegradationDetector,
   type DetectorStats,
   NO_CHANGE,
+  RAISED,
   type Transition,
 } from './detection.js'
 import { type Summary, summarize } from './stats.js'
@@ -80,19 +81,20 @@ export interface OperationConfig {
   baselineOptions: BaselineOptions
 }
 
-// Ring outcomes: a failure, a success, or a success recorded while the detector said `ok`
-// (only those may feed a rolling refresh, so a slowdown never becomes the new normal).
-const FAILURE = 0
-const SUCCESS = 1
-const SUCCESS_WHILE_OK = 2
+/** Failures are stored as negative durations, -0 for a 0 ms failure. */
+function isFailure(stored: number): boolean {
+  return stored < 0 || Object.is(stored, -0)
+}
 
 /**
  * The state of one operation and the hot path. Recording a sample is O(1) and allocates
  * nothing: a write into a ring of typed arrays, counters, one comparison against a threshold
  * precomputed when the baseline changed, and the detector's constant-time update.
  *
- * Ring layout, for capacity 4 after 6 samples s1..s6:
- *   durations = [s5, s6, s3, s4], head = 2 (the next write, also the oldest sample), count = 4.
+ * Ring layout, for capacity 4 after 6 samples s1..s6 where s5 failed:
+ *   durations = [-s5, s6, s3, s4], head = 2 (the next write, also the oldest sample), count = 4.
+ * A failure is stored negated (a 0 ms failure as -0), so one Float64Array holds both the
+ * durations and the outcomes.
  * While count < capacity the samples are durations[0 .. count) and head === count. The newest
  * sample is at head - 1 (wrapping). Statistics copy the window in ring order: order does not
  * matter to them.
@@ -117,7 +119,6 @@ export class Operation {
   private readonly config: OperationConfig
   private readonly listener: OperationListener
   private readonly durations: Float64Array
-  private readonly outcomes: Uint8Array
   private head = 0
   private count = 0
   private totalCount = 0
@@ -135,6 +136,8 @@ export class Operation {
   /** Learning samples before this index built the current baseline; the guard skips them. */
   private guardFrom = 0
   private sinceRefresh = 0
+  /** A degradation was raised since the last rolling refresh: the next one is skipped. */
+  private hadIncident = false
 
   constructor(name: string, config: OperationConfig, listener: OperationListener) {
     this.name = name
@@ -143,7 +146,6 @@ export class Operation {
     this.capacity = config.windowSize
     this.refreshSamples = config.refreshSamples
     this.durations = new Float64Array(config.windowSize)
-    this.outcomes = new Uint8Array(config.windowSize)
     this.learning = new Float64Array(this.learningSize())
   }
 
@@ -162,31 +164,28 @@ export class Operation {
     moreMetadata?: unknown,
   ): void {
     const i = this.head
-    this.durations[i] = durationMs
     this.head = i + 1 === this.capacity ? 0 : i + 1
     if (this.count < this.capacity) this.count++
     this.totalCount++
     if (!success) {
-      this.outcomes[i] = FAILURE
+      this.durations[i] = -durationMs
       this.recordFailure()
       return
     }
+    this.durations[i] = durationMs
     const detector = this.detector
     if (detector === null) {
-      this.outcomes[i] = SUCCESS
       if (durationMs > this.degradedAboveMs)
         this.slowSample(durationMs, endMs, metadata, moreMetadata)
       if (this.learning !== null) this.learn(durationMs)
       return
     }
-    this.outcomes[i] = detector.isDegraded ? SUCCESS : SUCCESS_WHILE_OK
     if (durationMs > this.degradedAboveMs)
       this.slowSample(durationMs, endMs, metadata, moreMetadata)
     const transition = detector.score(detector.bandOf(durationMs))
-    if (transition !== NO_CHANGE) this.listener.onTransition(this, transition)
+    if (transition !== NO_CHANGE) this.transition(transition)
     if (this.refreshSamples !== 0 && ++this.sinceRefresh >= this.refreshSamples) {
-      this.sinceRefresh = 0
-      this.listener.onRefreshDue(this)
+      this.refreshDue(detector)
     }
   }
 
@@ -210,7 +209,7 @@ export class Operation {
    * @returns false, changing nothing, when the window has fewer than `baselineSamples` successes.
    */
   acceptWindow(): boolean {
-    const samples = this.windowSamples(SUCCESS)
+    const samples = this.windowSuccesses()
     if (samples.length < this.config.baselineSamples) return false
     const failures = this.count - samples.length
     this.degradedSince = null
@@ -227,14 +226,17 @@ export class Operation {
   }
 
   /**
-   * Rolling policy: blends the window's samples recorded while `ok` into the baseline.
-   * @returns false when there were too few such samples (fewer than `baselineSamples`).
+   * Rolling policy: blends the window's successful samples into the baseline. Only called for
+   * an interval without an incident, so every one of them was recorded while `ok`.
+   * @returns false, changing nothing, when an incident started since or there were too few.
    */
   refresh(maxChange: number): boolean {
     const current = this.baseline
     const detector = this.detector
-    if (current === undefined || detector === null) return false
-    const samples = this.windowSamples(SUCCESS_WHILE_OK)
+    if (current === undefined || detector === null || detector.isDegraded || this.hadIncident) {
+      return false
+    }
+    const samples = this.windowSuccesses()
     if (samples.length < this.config.baselineSamples) return false
     const refreshed = Baseline.refreshed(current, samples, {
       ...this.config.baselineOptions,
@@ -250,9 +252,14 @@ export class Operation {
   /** Statistics of the window and counters, computed now (O(window log window)). */
   snapshot(): OperationStats {
     const n = this.count
+    const window = new Float64Array(n)
     let successes = 0
-    for (let i = 0; i < n; i++) successes += this.outcomes[i] === FAILURE ? 0 : 1
-    const s: Summary | null = n > 0 ? summarize(this.durations.slice(0, n)) : null
+    for (let i = 0; i < n; i++) {
+      const stored = this.durations[i] as number
+      if (!isFailure(stored)) successes++
+      window[i] = Math.abs(stored)
+    }
+    const s: Summary | null = n > 0 ? summarize(window) : null
     const checked = this.totalCount - this.failureCount - this.uncheckedCount
     const stats: OperationStats = {
       operation: this.name,
@@ -288,8 +295,9 @@ export class Operation {
     let kept = 0
     let index = this.head
     for (let k = 0; k < n; k++) {
-      index = index === 0 ? this.durations.length - 1 : index - 1
-      if (this.outcomes[index] !== FAILURE) values[kept++] = this.durations[index] as number
+      index = index === 0 ? this.capacity - 1 : index - 1
+      const stored = this.durations[index] as number
+      if (!isFailure(stored)) values[kept++] = stored
     }
     return {
       summary: kept > 0 ? summarize(values.subarray(0, kept)) : null,
@@ -315,7 +323,23 @@ export class Operation {
     // Failures never enter a baseline; they feed the error chart only.
     if (this.learning !== null) this.learningFailures++
     const transition = this.detector?.failure() ?? NO_CHANGE
-    if (transition !== NO_CHANGE) this.listener.onTransition(this, transition)
+    if (transition !== NO_CHANGE) this.transition(transition)
+  }
+
+  private transition(transition: Transition): void {
+    if (transition === RAISED) this.hadIncident = true
+    this.listener.onTransition(this, transition)
+  }
+
+  /**
+   * Every `refreshSamples` successes: a refresh only if the interval had no incident (so the
+   * window holds samples of healthy periods only); an incident still open marks the next one.
+   */
+  private refreshDue(detector: DegradationDetector): void {
+    this.sinceRefresh = 0
+    const isClean = !this.hadIncident && !detector.isDegraded
+    this.hadIncident = detector.isDegraded
+    if (isClean) this.listener.onRefreshDue(this)
   }
 
   private slowSample(durationMs: number, endMs: number, metadata: unknown, more: unknown): void {
@@ -394,12 +418,12 @@ export class Operation {
     return Math.max(this.config.baselineSamples, this.config.detectionSamples)
   }
 
-  private windowSamples(minimumOutcome: number): Float64Array {
+  private windowSuccesses(): Float64Array {
     const values = new Float64Array(this.count)
     let kept = 0
     for (let i = 0; i < this.count; i++) {
-      if ((this.outcomes[i] as number) >= minimumOutcome)
-        values[kept++] = this.durations[i] as number
+      const stored = this.durations[i] as number
+      if (!isFailure(stored)) values[kept++] = stored
     }
     return values.slice(0, kept)
   }

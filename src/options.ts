@@ -47,8 +47,9 @@ export interface TrackerOptions {
   detectionSamples?: number
   /**
    * `frozen`: a baseline never changes once mature, so a slowdown never becomes the new normal.
-   * `rolling`: every `refreshSamples` successes it is blended with the window's samples recorded
-   * while the operation was `ok`, moving at most `maxBaselineChange` per refresh.
+   * `rolling`: every `refreshSamples` successes it is blended with the window's successful
+   * samples, moving at most `maxBaselineChange` per refresh; an interval in which a degradation
+   * was raised is skipped.
    * @default 'frozen'
    */
   baselinePolicy?: 'frozen' | 'rolling'

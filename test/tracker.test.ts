@@ -88,6 +88,8 @@ describe('record', () => {
     const stats = t.getOperationStats('op')
     expect(stats?.successRate).toBe(0.75)
     expect(stats?.errorRate).toBe(0.25)
+    t.record('op', 0, { success: false }) // a 0 ms failure is still a failure
+    expect(t.getOperationStats('op')).toMatchObject({ errorRate: 0.4, recentMin: 0 })
   })
 
   it('keeps a rolling window of the last windowSize samples', () => {
