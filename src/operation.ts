@@ -88,7 +88,7 @@ function isFailure(stored: number): boolean {
 
 /**
  * The state of one operation and the hot path. Recording a sample is O(1) and allocates
- * nothing: a write into a ring of typed arrays, counters, one comparison against a threshold
+ * nothing: a write into a Float64Array ring, counters, one comparison against a threshold
  * precomputed when the baseline changed, and the detector's constant-time update.
  *
  * Ring layout, for capacity 4 after 6 samples s1..s6 where s5 failed:
