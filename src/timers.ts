@@ -74,7 +74,10 @@ export class TimerTable<Target> {
     if (!(value > 0 && value < ID_LIMIT) || value !== Math.floor(value)) return -1
     const slot = value % this.slotLimit
     const generation = (value - slot) / this.slotLimit
-    return slot < this.capacity && this.generations[slot] === generation ? slot : -1
+    // Generations start at 1: a free slot's 0 never matches.
+    return generation > 0 && slot < this.capacity && this.generations[slot] === generation
+      ? slot
+      : -1
   }
 
   startOf(slot: number): number {
