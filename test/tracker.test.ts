@@ -194,6 +194,7 @@ describe('startOperation / endOperation', () => {
     expect(() => t.endOperation(id)).toThrow(UnknownTimerError)
     expect(() => t.endOperation(id)).toThrow(/No active timer/)
     expect(() => t.endOperation('nope')).toThrow(/No active timer "nope"/)
+    expect(() => t.endOperation('5')).toThrow(UnknownTimerError) // a free slot's number
     try {
       t.endOperation('nope')
     } catch (error) {
