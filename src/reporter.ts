@@ -98,7 +98,7 @@ export class Reporter {
     )
   }
 
-  /** Logs the counts of slow calls held back, for every operation (on flush and close). */
+  /** Logs the counts of slow calls still held back, for every operation (on close). */
   flushHeld(): void {
     const nowMs = this.clock()
     for (const operation of this.limited) {
