@@ -95,6 +95,7 @@ const wrappedOff = disabled.wrap('wrap', empty)
 const naiveWrapped = naiveWrap('naive.wrap', empty)
 async function plainAsync() {}
 const wrappedAsync = withBaseline.wrap('async', plainAsync)
+const wrappedAsyncNb = noBaseline.wrap('async', plainAsync)
 // Real services time many functions through the same wrapper code: call each wrapper with a few
 // other functions first, so its inner call site is polymorphic, for perfwatch and naive alike.
 for (const wrap of [(n, f) => withBaseline.wrap(n, f), naiveWrap]) {
@@ -172,6 +173,7 @@ const context = {
   plain,
   plainAsync,
   wrappedAsync,
+  wrappedAsyncNb,
   timerified,
   nodeHistogram,
   promHistogram,
@@ -230,6 +232,7 @@ const CASES = [
   ['hdrRecord', 'peer', 'c.hdrHistogram.recordValue(v)'],
   ['asyncPlain', 'async', 'await c.plainAsync()'],
   ['asyncWrapped', 'async', 'await c.wrappedAsync()'],
+  ['asyncWrappedNoBaseline', 'async', 'await c.wrappedAsyncNb()'],
 ]
 
 const only = process.env.BENCH_CASES?.split(',')
@@ -251,7 +254,7 @@ const runners = CASES.filter(([id]) => only === undefined || only.includes(id)).
 let sink = 0
 async function batch(runner) {
   if (runner.reset) {
-    for (const name of ['record', 'startEnd', 'wrap', 'OrderService.noop']) {
+    for (const name of ['record', 'startEnd', 'wrap', 'async', 'OrderService.noop']) {
       if (noBaseline.getOperationState(name) !== undefined) noBaseline.resetBaseline(name)
     }
   }

@@ -103,6 +103,7 @@ const LABELS = {
   hdrRecord: 'hdr-histogram-js recordValue',
   asyncPlain: 'await of an async function (plain)',
   asyncWrapped: 'await of the same function, wrapped',
+  asyncWrappedNoBaseline: 'await of the same function, wrapped, learning',
 }
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
