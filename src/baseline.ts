@@ -42,9 +42,9 @@ export interface RefreshOptions extends BaselineOptions {
 }
 
 // t-digest compression, measured with the tdigest package on log-normal baselines (npm run
-// bench, accuracy): delta 0.01 keeps ~350 centroids per 1000 samples, 0.02 ~200 (1.6 KB as
-// float32 pairs) with merged p99 within ~0.3% of the exact order statistic, 0.05 ~90 but up to
-// 2.6% off at p99. 0.02 is the largest delta that keeps merges within 0.5% typically.
+// bench, accuracy): delta 0.01 keeps ~350 centroids per 1000 samples, 0.02 ~240 (1.9 KB as
+// float32 pairs) with merged p99 within 0.05% of the exact order statistic, 0.05 ~90 but up
+// to 2.6% off at p99.
 const DIGEST_DELTA = 0.02
 
 /**
@@ -225,7 +225,7 @@ export class Baseline implements BaselineSummary {
       total += weight
       weightedSum += weight * baseline.mean
     }
-    // No compress() here: its random reshuffle put merged p99 up to 1% off across runs, while
+    // No compress() here either: its random reshuffle put merged p99 up to 1% off, while
     // merging the centroids as they come is deterministic and within 0.02% (npm run bench,
     // accuracy), for about 30% more centroids.
     const pooledMean = weightedSum / total
@@ -327,11 +327,13 @@ export class Baseline implements BaselineSummary {
     const samples = this.pendingSamples as Samples
     const digest = new tdigest.TDigest(DIGEST_DELTA)
     // Samples are sorted, the digest's worst case (a centroid per value, 4x slower); visiting
-    // them in a fixed stride order coprime with their count spreads them like random input.
+    // them in a fixed stride order coprime with their count spreads them like random input. No
+    // compress(): it reshuffles at random, so the same samples gave different digests, and
+    // merged p99 drifted up to 0.6 % off; without it the digest is deterministic, merges are
+    // within 0.05 % (npm run bench, accuracy), for ~240 centroids per 1,000 samples, not ~200.
     const n = samples.length
     const stride = n % 7919 === 0 ? 7907 : 7919
     for (let i = 0, j = 0; i < n; i++, j = (j + stride) % n) digest.push(samples[j] as number)
-    digest.compress()
     this.centroids = centroidsOf(digest)
     this.pendingSamples = null
   }
