@@ -215,12 +215,7 @@ export class Operation {
     this.degradedSince = null
     this.detector = null
     this.learning = null // a baseline too small for the detector matures from fresh samples
-    this.install(
-      Baseline.fromSamples(this.name, samples, {
-        ...this.config.baselineOptions,
-        failureCount: failures,
-      }),
-    )
+    this.install(this.buildBaseline(samples, failures))
     this.listener.onBaseline(this, 'accepted')
     return true
   }
@@ -355,12 +350,7 @@ export class Operation {
       this.finishLearning(learning)
     } else if (this.learned === this.config.baselineSamples && this.baseline === undefined) {
       // The first baseline, for the per-sample rule; learning goes on to maturity.
-      this.install(
-        Baseline.fromSamples(this.name, learning.slice(0, this.learned), {
-          ...this.config.baselineOptions,
-          failureCount: this.learningFailures,
-        }),
-      )
+      this.install(this.buildBaseline(learning.slice(0, this.learned), this.learningFailures))
       this.guardFrom = this.learned
       this.listener.onBaseline(this, 'established')
     }
@@ -385,13 +375,16 @@ export class Operation {
       }
     }
     this.learning = null
-    this.install(
-      Baseline.fromSamples(this.name, samples, {
-        ...this.config.baselineOptions,
-        failureCount: this.learningFailures,
-      }),
-    )
+    this.install(this.buildBaseline(samples, this.learningFailures))
     this.listener.onBaseline(this, first === undefined ? 'established' : 'matured')
+  }
+
+  /** A baseline of this operation from successful samples (takes ownership of them). */
+  private buildBaseline(samples: Float64Array, failureCount: number): Baseline {
+    return Baseline.fromSamples(this.name, samples, {
+      ...this.config.baselineOptions,
+      failureCount,
+    })
   }
 
   /** Uses `baseline` from now on; starts the detector if it has enough samples, else matures. */

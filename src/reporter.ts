@@ -1,5 +1,6 @@
 import type { Baseline } from './baseline.js'
 import type { Clock } from './clock.js'
+import { runSoon } from './defer.js'
 import { CLEARED, type DetectionRule, RAISED, type Transition } from './detection.js'
 import type { Emitter } from './events.js'
 import { formatDuration, formatMs, formatPercent } from './format.js'
@@ -167,13 +168,10 @@ export class Reporter {
     const samplesSinceOnset = detector.samplesSinceOnset()
     const onsetCount = operation.recordedCount - samplesSinceOnset
     // The report reads the window: after this call returns, never on the caller's path.
-    setImmediate(() => {
-      try {
-        this.reportRaised(operation, rule, at, samplesSinceOnset, onsetCount)
-      } catch (error) {
-        this.reportError(error)
-      }
-    }).unref()
+    runSoon(
+      () => this.reportRaised(operation, rule, at, samplesSinceOnset, onsetCount),
+      this.reportError,
+    )
   }
 
   private reportRaised(

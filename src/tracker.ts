@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js'
 import { createMethodDecorator, type MethodDecorator } from './decorators.js'
+import { runSoon } from './defer.js'
 import {
   InvalidArgumentError,
   InvalidDurationError,
@@ -130,7 +131,7 @@ export class PerformanceTracker {
       this.store = new BaselineStore(path, this.logger, this.options.saveDelayMs, () =>
         this.baselines(),
       )
-      const restored = this.store.load({ stdDevThreshold: this.options.stdDevThreshold })
+      const restored = this.store.load(this.operationConfig.baselineOptions)
       for (const baseline of restored) {
         this.createOperation(baseline.operation).restore(baseline)
       }
@@ -170,7 +171,7 @@ export class PerformanceTracker {
       if (durationMs >= 0) {
         operation.record(durationMs, success, endMs, startMetadata, options?.metadata)
       } else {
-        this.reportInternalError(new RangeError(`the clock went backwards by ${-durationMs} ms`))
+        this.reportInternalError(clockWentBackwards(durationMs))
       }
     }
     return durationMs
@@ -382,25 +383,15 @@ export class PerformanceTracker {
     const baseline = operation.baseline
     // The log line, the event and filling the digest (0.1-0.5 ms for 1,000 samples) run after
     // the call that changed the baseline returns; that call only sorts and summarises.
-    setImmediate(() => {
-      try {
-        this.reporter.baseline(operation, change, baseline)
-        baseline?.fillDigest()
-      } catch (error) {
-        this.reportInternalError(error)
-      }
-    }).unref()
+    runSoon(() => {
+      this.reporter.baseline(operation, change, baseline)
+      baseline?.fillDigest()
+    }, this.reportInternalError)
     if (!this.isClosed) this.store?.scheduleSave()
   }
 
   private scheduleRefresh(operation: Operation): void {
-    setImmediate(() => {
-      try {
-        operation.refresh(this.options.maxBaselineChange)
-      } catch (error) {
-        this.reportInternalError(error)
-      }
-    }).unref()
+    runSoon(() => operation.refresh(this.options.maxBaselineChange), this.reportInternalError)
   }
 }
 
@@ -431,7 +422,7 @@ class OperationTarget implements TimedTarget {
       const durationMs = endMs - startMs
       if (durationMs >= 0) this.operation.record(durationMs, success, endMs)
       else if (!Number.isNaN(startMs)) {
-        this.reportError(new RangeError(`the clock went backwards by ${-durationMs} ms`))
+        this.reportError(clockWentBackwards(durationMs))
       }
     } catch (error) {
       this.reportError(error)
@@ -445,6 +436,11 @@ function successOf(options: RecordOptions | undefined): boolean {
     throw new InvalidArgumentError('options.success', 'a boolean', success)
   }
   return success
+}
+
+/** A negative duration: the injected clock is not monotonic. Reported, never thrown. */
+function clockWentBackwards(durationMs: number): RangeError {
+  return new RangeError(`the clock went backwards by ${-durationMs} ms`)
 }
 
 function checkListener(name: unknown, listener: unknown): void {
