@@ -1,8 +1,7 @@
 import 'reflect-metadata'
 import { describe, expect, it } from 'vitest'
 import { getTimedOperations, PerformanceTracker, TIMED_OPERATIONS_KEY } from '../src/index.js'
-import { manualClock } from './helpers/clock.js'
-import { logSink } from './helpers/log-sink.js'
+import { testTracker } from './helpers/tracker.js'
 
 // The fixtures are compiled by tsc in global-setup.ts, once per decorator mode.
 interface OrderService {
@@ -27,13 +26,7 @@ const modes = ['legacy', 'standard'] as const
 async function load(mode: (typeof modes)[number], options = {}) {
   const url = new URL(`./fixtures/decorators/out/${mode}/services.js`, import.meta.url).href
   const fixture = (await import(url)) as Fixture
-  const clock = manualClock()
-  const tracker = new PerformanceTracker({
-    storagePath: null,
-    clock,
-    logger: logSink().logger,
-    ...options,
-  })
+  const { tracker, clock } = testTracker(options)
   return { fixture, tracker, clock, ...fixture.defineServices(tracker) }
 }
 

@@ -10,23 +10,14 @@ import {
   type TrackerOptions,
   UnknownOperationError,
 } from '../src/index.js'
-import { manualClock } from './helpers/clock.js'
 import { ERROR, INFO, logSink, WARN } from './helpers/log-sink.js'
 import { logNormal } from './helpers/random.js'
 import { tempDir } from './helpers/tmp.js'
-
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+import { nextTurn, testTracker } from './helpers/tracker.js'
 
 /** A tracker on an injected clock; `feed` records samples 1 ms apart. */
 function setup(options: TrackerOptions = {}, seed = 1) {
-  const clock = manualClock()
-  const sink = logSink()
-  const tracker = new PerformanceTracker({
-    storagePath: null,
-    clock,
-    logger: sink.logger,
-    ...options,
-  })
+  const { tracker, clock, lines } = testTracker(options)
   const draw = logNormal(seed)
   const events = {
     degradation: [] as DegradationEvent[],
@@ -42,7 +33,7 @@ function setup(options: TrackerOptions = {}, seed = 1) {
       tracker.record(name, factor * draw())
     }
   }
-  return { tracker, clock, lines: sink.lines, events, feed, draw }
+  return { tracker, clock, lines, events, feed, draw }
 }
 
 describe('baseline learning', () => {

@@ -1,22 +1,24 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { FILE_FORMAT, FILE_VERSION, PerformanceTracker, type TrackerOptions } from '../src/index.js'
-import { manualClock } from './helpers/clock.js'
-import { ERROR, logSink } from './helpers/log-sink.js'
+import {
+  FILE_FORMAT,
+  FILE_VERSION,
+  type PerformanceTracker,
+  type TrackerOptions,
+} from '../src/index.js'
+import { ERROR } from './helpers/log-sink.js'
 import { tempDir } from './helpers/tmp.js'
+import { testTracker } from './helpers/tracker.js'
 
 function open(storagePath: string, options: TrackerOptions = {}) {
-  const sink = logSink()
-  const tracker = new PerformanceTracker({
+  const { tracker, lines } = testTracker({
     storagePath,
-    clock: manualClock(),
-    logger: sink.logger,
     baselineSamples: 10,
     saveDelayMs: 0,
     ...options,
   })
-  return { tracker, lines: sink.lines }
+  return { tracker, lines }
 }
 
 function establish(tracker: PerformanceTracker, name: string, base = 10) {

@@ -8,20 +8,10 @@ import {
   type TrackerOptions,
   UnknownTimerError,
 } from '../src/index.js'
-import { manualClock } from './helpers/clock.js'
 import { ERROR, INFO, logSink, WARN } from './helpers/log-sink.js'
+import { nextTurn, testTracker } from './helpers/tracker.js'
 
-function tracker(options: TrackerOptions = {}) {
-  const clock = manualClock()
-  const sink = logSink()
-  const instance = new PerformanceTracker({
-    storagePath: null,
-    clock,
-    logger: sink.logger,
-    ...options,
-  })
-  return { tracker: instance, clock, lines: sink.lines }
-}
+const tracker = testTracker
 
 describe('options', () => {
   it.each([
@@ -121,7 +111,7 @@ describe('baselines', () => {
     const baseline = t.getOperationStats('op')?.baseline
     expect(baseline).toMatchObject({ operation: 'op', p50: 3, p75: 4, p95: 100, sampleCount: 5 })
     expect(new Date(baseline?.establishedAt ?? '').toISOString()).toBe(baseline?.establishedAt)
-    await new Promise((resolve) => setImmediate(resolve)) // the line is logged after the call
+    await nextTurn() // the line is logged after the call
     expect(lines.filter((l) => l.level === INFO).map((l) => l.msg)).toEqual([
       'Baseline established for op: p50 3.0ms, p95 100.0ms over 5 samples',
     ])
