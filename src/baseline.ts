@@ -41,6 +41,14 @@ export interface RefreshOptions extends BaselineOptions {
   maxChange?: number
 }
 
+/**
+ * The largest duration perfwatch records or restores, in ms (about 31.7 years). Every statistic
+ * of such values stays finite (squares of 1e12 summed over a million samples are 1e30) and every
+ * centroid fits the float32 digest (up to 3.4e38), so whatever is recorded can be saved and
+ * read back.
+ */
+export const MAX_DURATION_MS = 1e12
+
 // t-digest compression, measured with the tdigest package on log-normal baselines (npm run
 // bench, accuracy): delta 0.01 keeps ~350 centroids per 1000 samples, 0.02 ~240 (1.9 KB as
 // float32 pairs) with merged p99 within 0.05% of the exact order statistic, 0.05 ~90 but up
@@ -108,7 +116,7 @@ export class Baseline implements BaselineSummary {
   /**
    * Builds a baseline from successful durations in ms. Takes ownership of `samples`: they are
    * sorted in place and kept until the digest is filled.
-   * @throws TypeError when there are fewer than two samples or one is not a finite number >= 0.
+   * @throws TypeError when there are fewer than two samples or one is not a number in [0, MAX_DURATION_MS).
    */
   static fromSamples(
     operation: string,
@@ -122,8 +130,10 @@ export class Baseline implements BaselineSummary {
     for (let i = 0; i < samples.length; i++) {
       const value = samples[i] as number
       // The tdigest package validates nothing: a NaN would poison every centroid.
-      if (!(value >= 0 && value < Number.POSITIVE_INFINITY)) {
-        throw new TypeError(`baseline sample ${i} of ${operation} is not a finite number >= 0`)
+      if (!(value >= 0 && value < MAX_DURATION_MS)) {
+        throw new TypeError(
+          `baseline sample ${i} of ${operation} is not a number in [0, ${MAX_DURATION_MS}) ms`,
+        )
       }
     }
     const s = summarize(samples)
@@ -138,7 +148,9 @@ export class Baseline implements BaselineSummary {
         stdDev: s.stdDev,
         sampleCount: samples.length,
         establishedAt: establishedAt.toISOString(),
-        failureCount: options.failureCount ?? 0,
+        // The reference failure rate is capped at one failure per success (50 %): a stored
+        // count above it is what a corrupted file looks like, and the loader refuses it.
+        failureCount: Math.min(options.failureCount ?? 0, samples.length),
       },
       options,
       samples,
@@ -260,48 +272,85 @@ export class Baseline implements BaselineSummary {
   }
 
   /**
-   * Restores a persisted baseline, validating every field.
-   * @throws TypeError naming the first invalid field.
+   * Restores a persisted baseline (the `toJSON()` form), checking what it means, not only its
+   * types: see `Baseline.fromStored`.
+   * @throws TypeError naming the operation, the field and what is wrong with it.
    */
   static fromJSON(json: unknown, options: BaselineOptions = {}): Baseline {
     if (typeof json !== 'object' || json === null) throw new TypeError('baseline is not an object')
     const record = json as Record<string, unknown>
-    const operation = record.operation
-    if (typeof operation !== 'string' || operation === '') {
-      throw new TypeError('baseline.operation is not a non-empty string')
+    const operation = operationOf(record)
+    return Baseline.fromStored(record, parseCentroids(operation, record.digest), options)
+  }
+
+  /**
+   * Restores a baseline from its fields and its centroids (interleaved `[mean, count, ...]`), as
+   * the baseline file stores them, after checking that they are consistent with each other:
+   * numbers finite and within `[0, MAX_DURATION_MS)`; `p50 <= p75 <= p95 <= p99`; whole counts
+   * with `2 <= sampleCount` and `failureCount <= sampleCount`; centroids ascending with counts
+   * > 0 adding up to `sampleCount`; quantiles, mean and standard deviation within the digest's
+   * range. A baseline that fails them would mislead the detector (a `p95` of 1e308 switches
+   * slow-call warnings off), so it is refused.
+   * @throws TypeError naming the operation, the field and what is wrong with it.
+   * @internal
+   */
+  static fromStored(
+    record: Record<string, unknown>,
+    centroids: Float32Array,
+    options: BaselineOptions = {},
+  ): Baseline {
+    const operation = operationOf(record)
+    const fail = (message: string): never => {
+      throw new TypeError(`baseline ${operation}: ${message}`)
     }
-    const numbers = ['p50', 'p75', 'p95', 'p99', 'mean', 'stdDev', 'sampleCount'] as const
+    const numbers = ['p50', 'p75', 'p95', 'p99', 'mean', 'stdDev'] as const
     for (const key of numbers) {
       const value = record[key]
-      if (typeof value !== 'number' || !(value >= 0 && value < Number.POSITIVE_INFINITY)) {
-        throw new TypeError(`baseline ${operation}: ${key} is not a finite number >= 0`)
+      if (typeof value !== 'number' || !(value >= 0 && value < MAX_DURATION_MS)) {
+        fail(`${key} is not a number in [0, ${MAX_DURATION_MS})`)
       }
     }
-    const establishedAt = record.establishedAt
-    if (typeof establishedAt !== 'string' || Number.isNaN(Date.parse(establishedAt))) {
-      throw new TypeError(`baseline ${operation}: establishedAt is not an ISO-8601 date`)
+    const [p50, p75, p95, p99, mean, stdDev] = numbers.map((key) => record[key] as number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]
+    if (!(p50 <= p75 && p75 <= p95 && p95 <= p99)) fail('quantiles are not in order')
+    const sampleCount = record.sampleCount
+    if (typeof sampleCount !== 'number' || !Number.isSafeInteger(sampleCount) || sampleCount < 2) {
+      fail('sampleCount is not an integer >= 2')
     }
+    const samples = sampleCount as number
     const failureCount = record.failureCount ?? 0
     if (
       typeof failureCount !== 'number' ||
       !Number.isSafeInteger(failureCount) ||
-      failureCount < 0
+      failureCount < 0 ||
+      failureCount > samples
     ) {
-      throw new TypeError(`baseline ${operation}: failureCount is not an integer >= 0`)
+      fail(`failureCount is not an integer in [0, sampleCount = ${samples}]`)
     }
-    const centroids = parseCentroids(operation, record.digest)
+    const establishedAt = record.establishedAt
+    if (typeof establishedAt !== 'string' || Number.isNaN(Date.parse(establishedAt))) {
+      fail('establishedAt is not an ISO-8601 date')
+    }
+    const problem = digestProblem(centroids, samples, { p50, p99, mean, stdDev })
+    if (problem !== undefined) fail(problem)
     return new Baseline(
       {
         operation,
-        p50: record.p50 as number,
-        p75: record.p75 as number,
-        p95: record.p95 as number,
-        p99: record.p99 as number,
-        mean: record.mean as number,
-        stdDev: record.stdDev as number,
-        sampleCount: record.sampleCount as number,
-        establishedAt,
-        failureCount,
+        p50,
+        p75,
+        p95,
+        p99,
+        mean,
+        stdDev,
+        sampleCount: samples,
+        establishedAt: establishedAt as string,
+        failureCount: failureCount as number,
       },
       options,
       null,
@@ -343,6 +392,16 @@ export class Baseline implements BaselineSummary {
     return this.centroids !== null
   }
 
+  /**
+   * The digest as interleaved `[mean0, count0, mean1, count1, ...]` (float32), filled if needed:
+   * what the baseline file stores. Do not modify it.
+   * @internal
+   */
+  centroidData(): Float32Array {
+    this.fillDigest()
+    return this.centroids as Float32Array
+  }
+
   /** A new `TDigest` restored from this baseline's centroids with `push_centroid`, for merging. */
   toDigest(): tdigest.TDigest {
     const digest = new tdigest.TDigest(DIGEST_DELTA)
@@ -375,8 +434,7 @@ export class Baseline implements BaselineSummary {
   }
 
   private centroidList(): tdigest.Centroid[] {
-    this.fillDigest()
-    const centroids = this.centroids as Float32Array
+    const centroids = this.centroidData()
     const list: tdigest.Centroid[] = []
     for (let i = 0; i < centroids.length; i += 2) {
       list.push({ mean: centroids[i] as number, n: centroids[i + 1] as number })
@@ -395,22 +453,67 @@ function centroidsOf(digest: tdigest.TDigest): Float32Array {
   return centroids
 }
 
+function operationOf(record: Record<string, unknown>): string {
+  const operation = record.operation
+  if (typeof operation !== 'string' || operation === '') {
+    throw new TypeError('baseline.operation is not a non-empty string')
+  }
+  return operation
+}
+
+/** Version 1 centroids, `[[mean, count], ...]`; a missing list is reported by `digestProblem`. */
 function parseCentroids(operation: string, digest: unknown): Float32Array {
   const list = (digest as { centroids?: unknown } | null)?.centroids
-  if (!Array.isArray(list)) throw new TypeError(`baseline ${operation}: digest.centroids missing`)
+  if (!Array.isArray(list)) return new Float32Array(0)
   const centroids = new Float32Array(list.length * 2)
   list.forEach((pair: unknown, i) => {
     const [centroidMean, count] = Array.isArray(pair) ? pair : []
-    if (
-      typeof centroidMean !== 'number' ||
-      !Number.isFinite(centroidMean) ||
-      typeof count !== 'number' ||
-      !(count > 0 && count < Number.POSITIVE_INFINITY)
-    ) {
-      throw new TypeError(`baseline ${operation}: digest centroid ${i} is not [mean, count > 0]`)
+    if (typeof centroidMean !== 'number' || typeof count !== 'number') {
+      throw new TypeError(`baseline ${operation}: digest centroid ${i} is not [mean, count]`)
     }
     centroids[2 * i] = centroidMean
     centroids[2 * i + 1] = count
   })
   return centroids
+}
+
+/**
+ * What is wrong with a baseline's digest, or undefined. Quantiles, mean and standard deviation
+ * are exact statistics of the samples the digest was built from, and a t-digest keeps the
+ * extreme samples as single centroids, so they lie within its range (with float32 rounding).
+ */
+function digestProblem(
+  centroids: Float32Array,
+  sampleCount: number,
+  summary: { p50: number; p99: number; mean: number; stdDev: number },
+): string | undefined {
+  if (centroids.length < 2) return 'digest has no centroids'
+  let total = 0
+  let previous = 0
+  for (let i = 0; i < centroids.length; i += 2) {
+    const centroidMean = centroids[i] as number
+    const count = centroids[i + 1] as number
+    if (!(centroidMean >= previous && centroidMean < MAX_DURATION_MS)) {
+      return `digest centroid ${i / 2} is not ascending within [0, ${MAX_DURATION_MS})`
+    }
+    if (!(count > 0 && count < Number.POSITIVE_INFINITY)) {
+      return `digest centroid ${i / 2} has a count that is not > 0`
+    }
+    previous = centroidMean
+    total += count
+  }
+  if (Math.abs(total - sampleCount) > 1 + 1e-4 * sampleCount) {
+    return `digest counts add up to ${total}, not sampleCount ${sampleCount}`
+  }
+  const low = centroids[0] as number
+  const high = previous
+  const slack = 1e-6 * high
+  const within = (value: number) => value >= low - slack && value <= high + slack
+  if (!within(summary.p50) || !within(summary.p99) || !within(summary.mean)) {
+    return `p50, p99 or mean outside the digest's range [${low}, ${high}]`
+  }
+  if (summary.stdDev > high - low + slack) {
+    return `stdDev ${summary.stdDev} is wider than the digest's range [${low}, ${high}]`
+  }
+  return undefined
 }

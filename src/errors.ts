@@ -114,14 +114,14 @@ export class InvalidArgumentError extends TypeError {
   }
 }
 
-/** A duration given to `record` is NaN, infinite or negative. */
+/** A duration given to `record` is not a number in [0, 1e12) ms: NaN, infinite, negative, huge. */
 export class InvalidDurationError extends RangeError {
   readonly code = ERROR_CODES.invalidDuration
 
   constructor(operation: string, actual: unknown) {
     super(
-      `durationMs for ${JSON.stringify(operation)} must be a finite number >= 0 (milliseconds), ` +
-        `got ${describe(actual)}; nothing was recorded`,
+      `durationMs for ${JSON.stringify(operation)} must be a number in [0, 1e12) ` +
+        `(milliseconds), got ${describe(actual)}; nothing was recorded`,
     )
     this.name = 'InvalidDurationError'
   }

@@ -5,7 +5,7 @@ export type {
   DegradationRule,
   RefreshOptions,
 } from './baseline.js'
-export { Baseline } from './baseline.js'
+export { Baseline, MAX_DURATION_MS } from './baseline.js'
 export type { Clock } from './clock.js'
 export type { MethodDecorator, TimedOperation } from './decorators.js'
 export { getTimedOperations, TIMED_OPERATIONS_KEY } from './decorators.js'
@@ -35,7 +35,7 @@ export type {
 export type { Logger } from './log.js'
 export type { BaselineChange, OperationState, OperationStats } from './operation.js'
 export type { TrackerOptions } from './options.js'
-export type { BaselineFile } from './store.js'
-export { FILE_FORMAT, FILE_VERSION } from './store.js'
+export type { BaselineFile, StoredBaseline } from './storage/baseline-file.js'
+export { FILE_FORMAT, FILE_VERSION } from './storage/baseline-file.js'
 export type { RecordOptions, SystemSummary } from './tracker.js'
 export { OVERFLOW_OPERATION, PerformanceTracker } from './tracker.js'

@@ -46,8 +46,18 @@ export interface OperationStats {
   detector: DetectorStats | null
 }
 
-/** Why a baseline changed. */
-export type BaselineChange = 'established' | 'matured' | 'refreshed' | 'accepted' | 'reset'
+/**
+ * Why a baseline changed. `adopted`: another tracker writing the same baseline file reset or
+ * accepted this operation's baseline after this tracker's last operator action on it, so this
+ * tracker took that reset or baseline.
+ */
+export type BaselineChange =
+  | 'established'
+  | 'matured'
+  | 'refreshed'
+  | 'accepted'
+  | 'reset'
+  | 'adopted'
 
 /** What an operation tells its owner; the tracker's reporter implements it. */
 export interface OperationListener {
@@ -116,6 +126,12 @@ export class Operation {
   degradedCountAtRaise = 0
   /** The reporter's per-sample warning limiter for this operation. */
   slowCalls: object | undefined = undefined
+  /**
+   * When the latest reset or accept of this operation happened (wall clock, ms since the epoch;
+   * 0 for never), by this tracker or one sharing its file: baselines learned since descend from
+   * it, and in a shared file an entry after a later reset or accept wins.
+   */
+  resetAt = 0
   private readonly config: OperationConfig
   private readonly listener: OperationListener
   private readonly durations: Float64Array
@@ -189,35 +205,55 @@ export class Operation {
     }
   }
 
-  /** Installs a baseline restored from disk; an immature one keeps learning to mature. */
-  restore(baseline: Baseline): void {
-    this.install(baseline)
+  /**
+   * Installs a baseline restored from disk (or, with no baseline, only the time of its last
+   * reset); an immature one keeps learning to mature.
+   */
+  restore(baseline: Baseline | undefined, resetAt: number): void {
+    this.resetAt = resetAt
+    if (baseline !== undefined) this.install(baseline)
   }
 
   /** Forgets the baseline and learns a new one from the next samples. */
-  reset(): void {
+  reset(resetAt: number, change: 'reset' | 'adopted' = 'reset'): void {
+    this.resetAt = resetAt
     this.baseline = undefined
     this.degradedAboveMs = Number.POSITIVE_INFINITY
     this.detector = null
     this.degradedSince = null
     this.startLearning()
-    this.listener.onBaseline(this, 'reset')
+    this.listener.onBaseline(this, change)
   }
 
   /**
    * Makes the window's successful samples the baseline (after a deliberate change).
    * @returns false, changing nothing, when the window has fewer than `baselineSamples` successes.
    */
-  acceptWindow(): boolean {
+  acceptWindow(resetAt: number): boolean {
     const samples = this.windowSuccesses()
     if (samples.length < this.config.baselineSamples) return false
-    const failures = this.count - samples.length
+    this.replaceBaseline(this.buildBaseline(samples, this.count - samples.length), resetAt)
+    this.listener.onBaseline(this, 'accepted')
+    return true
+  }
+
+  /** Takes the reset or baseline another tracker sharing the file wrote after an operator action. */
+  adopt(baseline: Baseline | undefined, resetAt: number): void {
+    if (baseline === undefined) {
+      this.reset(resetAt, 'adopted')
+      return
+    }
+    this.replaceBaseline(baseline, resetAt)
+    this.listener.onBaseline(this, 'adopted')
+  }
+
+  /** An operator's baseline replaces the current one and closes any incident. */
+  private replaceBaseline(baseline: Baseline, resetAt: number): void {
+    this.resetAt = resetAt
     this.degradedSince = null
     this.detector = null
     this.learning = null // a baseline too small for the detector matures from fresh samples
-    this.install(this.buildBaseline(samples, failures))
-    this.listener.onBaseline(this, 'accepted')
-    return true
+    this.install(baseline)
   }
 
   /**

@@ -35,6 +35,11 @@ export interface TrackerOptions {
   /** How long baseline writes are debounced, in ms. @default 1000 */
   saveDelayMs?: number
   /**
+   * A baseline file larger than this is neither read nor written over: it is left alone and an
+   * error is logged. @default 67108864 (64 MiB)
+   */
+  maxFileBytes?: number
+  /**
    * Per-sample warnings: at most one line per operation per this many ms (by `clock`), then a
    * count of the ones held back; `0` turns per-sample lines off. @default 10000
    */
@@ -76,6 +81,7 @@ export interface ResolvedOptions {
   maxOpenTimers: number
   maxOperations: number
   saveDelayMs: number
+  maxFileBytes: number
   warningIntervalMs: number
   detectionSamples: number
   baselinePolicy: 'frozen' | 'rolling'
@@ -118,6 +124,7 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
   const maxOpenTimers = integer(options, 'maxOpenTimers', 10_000, 1)
   const maxOperations = integer(options, 'maxOperations', 2000, 1)
   const saveDelayMs = integer(options, 'saveDelayMs', 1000, 0)
+  const maxFileBytes = integer(options, 'maxFileBytes', 64 * 1024 * 1024, 1024)
   const warningIntervalMs = integer(options, 'warningIntervalMs', 10_000, 0)
   const detectionSamples = integer(options, 'detectionSamples', 1000, MIN_DETECTION_SAMPLES)
   const baselinePolicy = options.baselinePolicy ?? 'frozen'
@@ -163,6 +170,7 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
     maxOpenTimers,
     maxOperations,
     saveDelayMs,
+    maxFileBytes,
     warningIntervalMs,
     detectionSamples,
     baselinePolicy,
@@ -178,6 +186,7 @@ type IntegerOption =
   | 'maxOpenTimers'
   | 'maxOperations'
   | 'saveDelayMs'
+  | 'maxFileBytes'
   | 'warningIntervalMs'
   | 'detectionSamples'
   | 'refreshSamples'

@@ -116,9 +116,10 @@ export class Reporter {
   /** A baseline change; `baseline` is the new one (undefined after a reset). */
   baseline(operation: Operation, change: BaselineChange, baseline: Baseline | undefined): void {
     if (baseline === undefined) {
+      const by = change === 'adopted' ? ' by another tracker writing the same baseline file' : ''
       this.logger.info(
         { operation: operation.name, change },
-        `Baseline of ${operation.name} reset; learning a new one`,
+        `Baseline of ${operation.name} reset${by}; learning a new one`,
       )
     } else {
       this.logger.info(

@@ -1,3 +1,4 @@
+import { MAX_DURATION_MS } from './baseline.js'
 import type { Clock } from './clock.js'
 import { createMethodDecorator, type MethodDecorator } from './decorators.js'
 import { runSoon } from './defer.js'
@@ -20,7 +21,8 @@ import {
 } from './operation.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
 import { Reporter } from './reporter.js'
-import { BaselineStore } from './store.js'
+import type { FileEntry } from './storage/baseline-file.js'
+import { BaselineStore } from './storage/baseline-store.js'
 import { TimerTable } from './timers.js'
 import { createTimedFunction, type TimedTarget } from './timing.js'
 
@@ -77,7 +79,6 @@ export class PerformanceTracker {
   private readonly internalErrors = new RateLimiter(INTERNAL_ERROR_INTERVAL_MS)
   private hasWarnedTimerEviction = false
   private hasWarnedOverflow = false
-  private isClosed = false
   /** Reports a failure of perfwatch itself without throwing; shared by every timed target. */
   private readonly reportInternalError = (error: unknown): void => {
     try {
@@ -128,17 +129,32 @@ export class PerformanceTracker {
     }
     const path = this.options.storagePath
     if (path !== null) {
-      this.store = new BaselineStore(path, this.logger, this.options.saveDelayMs, () =>
-        this.baselines(),
+      this.store = new BaselineStore(
+        path,
+        this.logger,
+        {
+          saveDelayMs: this.options.saveDelayMs,
+          maxFileBytes: this.options.maxFileBytes,
+          baselineOptions: this.operationConfig.baselineOptions,
+        },
+        {
+          entries: () => this.fileEntries(),
+          resetAtOf: (name) => this.operations.get(name)?.resetAt,
+          adopt: (entry) => this.operations.get(entry.name)?.adopt(entry.baseline, entry.resetAt),
+        },
       )
-      const restored = this.store.load(this.operationConfig.baselineOptions)
-      for (const baseline of restored) {
-        this.createOperation(baseline.operation).restore(baseline)
+      // At most maxOperations: the entries not restored stay in the file.
+      let restored = 0
+      for (const entry of this.store.load()) {
+        if (entry.baseline === undefined) continue
+        if (this.operations.size >= this.options.maxOperations) break
+        this.createOperation(entry.name)
+        restored++
       }
-      if (restored.length > 0) {
+      if (restored > 0) {
         this.logger.info(
-          { path, count: restored.length },
-          `perfwatch restored ${restored.length} baseline(s) from ${path}`,
+          { path, count: restored },
+          `perfwatch restored ${restored} baseline(s) from ${path}`,
         )
       }
     }
@@ -168,10 +184,10 @@ export class PerformanceTracker {
     const durationMs = endMs - this.timers.startOf(slot)
     this.timers.close(slot)
     if (this.enabled) {
-      if (durationMs >= 0) {
+      if (durationMs >= 0 && durationMs < MAX_DURATION_MS) {
         operation.record(durationMs, success, endMs, startMetadata, options?.metadata)
       } else {
-        this.reportInternalError(clockWentBackwards(durationMs))
+        this.reportInternalError(badReading(durationMs))
       }
     }
     return durationMs
@@ -190,7 +206,7 @@ export class PerformanceTracker {
       options === undefined &&
       typeof durationMs === 'number' &&
       durationMs >= 0 &&
-      durationMs < Number.POSITIVE_INFINITY &&
+      durationMs < MAX_DURATION_MS &&
       this.enabled
     ) {
       operation.record(durationMs, true, Number.NaN)
@@ -201,7 +217,7 @@ export class PerformanceTracker {
 
   private recordChecked(name: string, durationMs: number, options: RecordOptions | undefined) {
     checkName(name)
-    if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs < Infinity)) {
+    if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs < MAX_DURATION_MS)) {
       throw new InvalidDurationError(name, durationMs)
     }
     const success = options === undefined ? true : successOf(options)
@@ -264,7 +280,7 @@ export class PerformanceTracker {
    * @throws UnknownOperationError when the tracker has never seen `name`.
    */
   resetBaseline(name: string): void {
-    this.knownOperation(name).reset()
+    this.knownOperation(name).reset(Date.now())
   }
 
   /**
@@ -276,7 +292,7 @@ export class PerformanceTracker {
    */
   acceptCurrentAsBaseline(name: string): void {
     const operation = this.knownOperation(name)
-    if (!operation.acceptWindow()) {
+    if (!operation.acceptWindow(Date.now())) {
       const stats = operation.snapshot()
       const successes = Math.round((stats.successRate ?? 0) * stats.sampleCount)
       throw new NotEnoughSamplesError(name, successes, this.options.baselineSamples)
@@ -327,8 +343,7 @@ export class PerformanceTracker {
   /** Logs held-back warning counts, flushes, then drops open timers; later baselines are not saved. */
   async close(): Promise<void> {
     this.reporter.flushHeld()
-    await this.flush()
-    this.isClosed = true
+    await this.store?.close()
     this.timers.clear()
   }
 
@@ -349,15 +364,20 @@ export class PerformanceTracker {
     return this.operations.get(OVERFLOW_OPERATION) ?? this.createOperation(OVERFLOW_OPERATION)
   }
 
+  /** A new operation, with its baseline or last reset from the file when it has one. */
   private createOperation(name: string): Operation {
     const operation = new Operation(name, this.operationConfig, this.listener)
+    const stored = this.store?.entryOf(name)
+    if (stored !== undefined) operation.restore(stored.baseline, stored.resetAt)
     this.operations.set(name, operation)
     return operation
   }
 
-  private *baselines() {
+  /** What the file should hold for this tracker: its baselines, and its resets not relearned. */
+  private *fileEntries(): Iterable<FileEntry> {
     for (const operation of this.operations.values()) {
-      if (operation.baseline !== undefined) yield operation.baseline
+      const { baseline, resetAt } = operation
+      if (baseline !== undefined || resetAt > 0) yield { name: operation.name, baseline, resetAt }
     }
   }
 
@@ -387,7 +407,7 @@ export class PerformanceTracker {
       this.reporter.baseline(operation, change, baseline)
       baseline?.fillDigest()
     }, this.reportInternalError)
-    if (!this.isClosed) this.store?.scheduleSave()
+    this.store?.scheduleSave()
   }
 
   private scheduleRefresh(operation: Operation): void {
@@ -420,9 +440,10 @@ class OperationTarget implements TimedTarget {
     try {
       const endMs = this.clock()
       const durationMs = endMs - startMs
-      if (durationMs >= 0) this.operation.record(durationMs, success, endMs)
-      else if (!Number.isNaN(startMs)) {
-        this.reportError(clockWentBackwards(durationMs))
+      if (durationMs >= 0 && durationMs < MAX_DURATION_MS) {
+        this.operation.record(durationMs, success, endMs)
+      } else if (!Number.isNaN(startMs)) {
+        this.reportError(badReading(durationMs))
       }
     } catch (error) {
       this.reportError(error)
@@ -438,9 +459,13 @@ function successOf(options: RecordOptions | undefined): boolean {
   return success
 }
 
-/** A negative duration: the injected clock is not monotonic. Reported, never thrown. */
-function clockWentBackwards(durationMs: number): RangeError {
-  return new RangeError(`the clock went backwards by ${-durationMs} ms`)
+/** A duration the clock gave that cannot be recorded. Reported, never thrown. */
+function badReading(durationMs: number): RangeError {
+  return new RangeError(
+    durationMs < 0
+      ? `the clock went backwards by ${-durationMs} ms`
+      : `the clock gave a duration of ${durationMs} ms, not a number in [0, ${MAX_DURATION_MS})`,
+  )
 }
 
 function checkListener(name: unknown, listener: unknown): void {

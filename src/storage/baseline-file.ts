@@ -1,0 +1,218 @@
+/**
+ * The baseline file format (docs/file-format.md), pure: text in, entries out, and back. No I/O.
+ *
+ * Version 2 is compact JSON with one entry per line, so a file of 2,000 mature operations is
+ * about 6 MB and can be written in chunks:
+ *
+ *   {"format":"perfwatch.baselines","version":2,"savedAt":"…","baselines":{
+ *   "db.query":{"operation":"db.query","p50":8.1,…,"digest":{"f32le":"AACAPwAAAEA…"}},
+ *   "http.get":{…}
+ *   },"resets":{
+ *   "orders.price":{"resetAt":"2026-11-23T10:00:00.000Z"}
+ *   }}
+ *
+ * Version 1 (pretty-printed, centroids as `[mean, count]` pairs, no resets) is still read.
+ */
+import { Baseline, type BaselineOptions, type BaselineSummary } from '../baseline.js'
+
+/** The `format` field of every baseline file. */
+export const FILE_FORMAT = 'perfwatch.baselines'
+/** The version this code writes; it reads this one and every earlier one. */
+export const FILE_VERSION = 2
+
+/** Longest operation name a file entry may have, as for the tracker's own names. */
+export const MAX_ENTRY_NAME_LENGTH = 1024
+
+/** A baseline as version 2 stores it: the summary, failures, lineage and the digest. */
+export interface StoredBaseline extends BaselineSummary {
+  failureCount: number
+  /** The latest `resetBaseline` or `acceptCurrentAsBaseline` this baseline was learned after. */
+  resetAt?: string
+  /** Centroids `[mean0, count0, mean1, …]` as little-endian float32, base64. */
+  digest: { f32le: string }
+}
+
+/** A baseline file, version 2. */
+export interface BaselineFile {
+  format: typeof FILE_FORMAT
+  version: typeof FILE_VERSION
+  /** When the file was written, ISO-8601. */
+  savedAt: string
+  /** Baselines by operation name. */
+  baselines: Record<string, StoredBaseline>
+  /** Operations whose baseline was reset and not learned again yet, by name. */
+  resets: Record<string, { resetAt: string }>
+}
+
+/**
+ * One operation's entry: its baseline, or, after a reset not yet learned again, none (a
+ * tombstone, so other writers of the file learn of the reset). `resetAt` is the time (ms since
+ * the epoch) of the latest reset or accept the entry descends from, 0 when there was none.
+ */
+export interface FileEntry {
+  name: string
+  baseline: Baseline | undefined
+  resetAt: number
+}
+
+/**
+ * Whether `a` replaces `b` (two entries of one operation from different writers): the one after
+ * the later operator action wins, then the later change. Ties keep `b`.
+ */
+export function isNewer(a: FileEntry, b: FileEntry): boolean {
+  if (a.resetAt !== b.resetAt) return a.resetAt > b.resetAt
+  return changedAt(a) > changedAt(b)
+}
+
+function changedAt(entry: FileEntry): number {
+  return entry.baseline === undefined ? entry.resetAt : Date.parse(entry.baseline.establishedAt)
+}
+
+/** The whole file cannot be read: not JSON, not a baseline file, or a version this code lacks. */
+export class FileFormatError extends TypeError {
+  /** True for a file written by a newer perfwatch: it must be left alone, not moved aside. */
+  readonly isNewer: boolean
+
+  constructor(message: string, isNewer = false) {
+    super(message)
+    this.name = 'FileFormatError'
+    this.isNewer = isNewer
+  }
+}
+
+/** A file's entries, valid or not; `read` checks one. */
+export interface ParsedFile {
+  version: number
+  /** `[name, value, isReset]` as found, in file order. */
+  raw: Array<[string, unknown, boolean]>
+}
+
+/** An entry that could not be read, and why. */
+export interface InvalidEntry {
+  name: string
+  reason: string
+}
+
+/**
+ * Parses the document and checks its header; entries are checked one by one with `readEntry`.
+ * @throws FileFormatError when the file as a whole cannot be read.
+ */
+export function parseBaselineFile(text: string): ParsedFile {
+  let file: unknown
+  try {
+    file = JSON.parse(text)
+  } catch (error) {
+    throw new FileFormatError(`is not JSON (${(error as Error).message})`)
+  }
+  if (!isRecord(file) || file.format !== FILE_FORMAT) {
+    throw new FileFormatError(`is not a perfwatch baseline file (format is not "${FILE_FORMAT}")`)
+  }
+  const version = file.version
+  if (version !== 1 && version !== FILE_VERSION) {
+    const isNewer = typeof version === 'number' && version > FILE_VERSION
+    throw new FileFormatError(
+      `has version ${JSON.stringify(version)}; this perfwatch reads versions 1 to ${FILE_VERSION}`,
+      isNewer,
+    )
+  }
+  const baselines = file.baselines
+  const resets = version === 1 ? {} : (file.resets ?? {})
+  if (!isRecord(baselines)) throw new FileFormatError('has no "baselines" object')
+  if (!isRecord(resets)) throw new FileFormatError('has a "resets" field that is not an object')
+  const raw: Array<[string, unknown, boolean]> = []
+  for (const [name, value] of Object.entries(baselines)) raw.push([name, value, false])
+  for (const [name, value] of Object.entries(resets)) raw.push([name, value, true])
+  return { version, raw }
+}
+
+/**
+ * Checks and restores one entry of a parsed file.
+ * @throws TypeError saying what is wrong with it.
+ */
+export function readEntry(
+  [name, value, isReset]: [string, unknown, boolean],
+  version: number,
+  options: BaselineOptions,
+): FileEntry {
+  if (name === '' || name.length > MAX_ENTRY_NAME_LENGTH) {
+    throw new TypeError(`the name is empty or longer than ${MAX_ENTRY_NAME_LENGTH} characters`)
+  }
+  if (!isRecord(value)) throw new TypeError('the entry is not an object')
+  const resetAt = value.resetAt === undefined && !isReset ? 0 : timeOf(value.resetAt)
+  if (isReset) return { name, baseline: undefined, resetAt }
+  const baseline =
+    version === 1
+      ? Baseline.fromJSON(value, options)
+      : Baseline.fromStored(value, decodeCentroids(value.digest), options)
+  if (baseline.operation !== name) {
+    throw new TypeError(`the entry names operation ${JSON.stringify(baseline.operation)}`)
+  }
+  return { name, baseline, resetAt }
+}
+
+function timeOf(value: unknown): number {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN
+  if (!(ms > 0)) throw new TypeError('resetAt is not an ISO-8601 date')
+  return ms
+}
+
+/** The first line of a file written at `savedAt`, up to the first baseline. */
+export function fileHead(savedAt: Date): string {
+  return `{"format":"${FILE_FORMAT}","version":${FILE_VERSION},"savedAt":"${savedAt.toISOString()}","baselines":{\n`
+}
+
+/** Between the last baseline and the first reset. */
+export const FILE_MIDDLE = '\n},"resets":{\n'
+/** After the last reset. */
+export const FILE_TAIL = '\n}}\n'
+/** Between two entries of one section. */
+export const ENTRY_SEPARATOR = ',\n'
+
+/** One entry's line (without separator): `"name":{…}`. */
+export function serializeEntry(entry: FileEntry): string {
+  const key = JSON.stringify(entry.name)
+  const baseline = entry.baseline
+  if (baseline === undefined) {
+    return `${key}:{"resetAt":"${new Date(entry.resetAt).toISOString()}"}`
+  }
+  const stored: StoredBaseline = {
+    ...baseline.toSummary(),
+    failureCount: baseline.failureCount,
+    ...(entry.resetAt > 0 ? { resetAt: new Date(entry.resetAt).toISOString() } : {}),
+    digest: { f32le: encodeCentroids(baseline.centroidData()) },
+  }
+  return `${key}:${JSON.stringify(stored)}`
+}
+
+function encodeCentroids(centroids: Float32Array): string {
+  const bytes = new Uint8Array(centroids.length * 4)
+  const view = new DataView(bytes.buffer)
+  for (let i = 0; i < centroids.length; i++) view.setFloat32(4 * i, centroids[i] as number, true)
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  }
+  return btoa(binary)
+}
+
+function decodeCentroids(digest: unknown): Float32Array {
+  const text = isRecord(digest) ? digest.f32le : undefined
+  if (typeof text !== 'string') throw new TypeError('digest.f32le is not a string')
+  let binary: string
+  try {
+    binary = atob(text)
+  } catch {
+    throw new TypeError('digest.f32le is not base64')
+  }
+  if (binary.length % 8 !== 0)
+    throw new TypeError('digest.f32le is not [mean, count] float32 pairs')
+  const view = new DataView(new ArrayBuffer(binary.length))
+  for (let i = 0; i < binary.length; i++) view.setUint8(i, binary.charCodeAt(i))
+  const centroids = new Float32Array(binary.length / 4)
+  for (let i = 0; i < centroids.length; i++) centroids[i] = view.getFloat32(4 * i, true)
+  return centroids
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

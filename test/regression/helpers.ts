@@ -1,0 +1,38 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { TrackerOptions } from '../../src/index.js'
+import { tempDir } from '../helpers/tmp.js'
+import { testTracker } from '../helpers/tracker.js'
+
+/** A tracker saving to `path` at once, with baselines of 10 samples. */
+export function fileTracker(path: string, options: TrackerOptions = {}) {
+  return testTracker({ storagePath: path, baselineSamples: 10, saveDelayMs: 0, ...options })
+}
+
+/** Gives `name` a baseline of 10 samples from `base` ms. */
+export function establish(
+  tracker: { record(name: string, durationMs: number): void },
+  name: string,
+  base = 10,
+) {
+  for (let i = 0; i < 10; i++) tracker.record(name, base + i)
+}
+
+/** A baseline file with `count` operations `op0`… written by perfwatch itself. */
+export async function savedFile(count: number, dir = tempDir()): Promise<string> {
+  const path = join(dir, 'b.json')
+  const { tracker } = fileTracker(path)
+  for (let i = 0; i < count; i++) establish(tracker, `op${i}`, 10 + i)
+  await tracker.close()
+  return path
+}
+
+/** Rewrites the file's JSON through `edit`. */
+// biome-ignore lint/suspicious/noExplicitAny: tests edit the parsed JSON freely
+export function editFile(path: string, edit: (file: Record<string, any>) => void): string {
+  const file = JSON.parse(readFileSync(path, 'utf8'))
+  edit(file)
+  const text = JSON.stringify(file)
+  writeFileSync(path, text)
+  return text
+}
