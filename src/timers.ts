@@ -46,8 +46,9 @@ export class TimerTable<Target> {
   private oldest = NONE
   private newest = NONE
 
+  /** @param maxOpen at most MAX_OPEN_TIMERS (the option is validated). */
   constructor(maxOpen: number) {
-    this.maxOpen = Math.min(maxOpen, MAX_OPEN_TIMERS)
+    this.maxOpen = maxOpen
     this.slotLimit = 2 ** Math.max(4, Math.ceil(Math.log2(this.maxOpen)))
     this.generationLimit = ID_LIMIT / this.slotLimit
   }

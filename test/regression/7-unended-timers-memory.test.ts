@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { InvalidOptionError, PerformanceTracker } from '../../src/index.js'
 
 // Issue 7, item 5: every startOperation without an endOperation left ~19 bytes in the eviction
 // queue for good (183 MB per 10^7 calls). Measured in a fresh process, on the built package.
@@ -24,5 +25,14 @@ describe('unended timers', () => {
     )
     expect(JSON.parse(output)).toMatchObject({ bytes: expect.any(Number), recorded: 0 })
     expect(JSON.parse(output).bytes).toBeLessThan(1_000_000)
+  })
+
+  it('maxOpenTimers is at most 2^20, validated rather than silently clamped', () => {
+    expect(() => new PerformanceTracker({ storagePath: null, maxOpenTimers: 2 ** 20 + 1 })).toThrow(
+      InvalidOptionError,
+    )
+    expect(
+      () => new PerformanceTracker({ storagePath: null, maxOpenTimers: 2 ** 20 }),
+    ).not.toThrow()
   })
 })
