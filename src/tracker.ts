@@ -420,14 +420,24 @@ class OperationTarget implements TimedTarget {
   }
 
   finish(startMs: number, success: boolean): void {
-    const endMs = readClock(this.clock, this.reportError)
-    const durationMs = endMs - startMs
-    if (!isDuration(durationMs, this.reportError)) return
+    let endMs: number
     try {
-      this.operation.record(durationMs, success, endMs)
+      endMs = this.clock()
     } catch (error) {
       this.reportError(error)
+      return
     }
+    const durationMs = endMs - startMs
+    // One range check on the common path; what went wrong is worked out only when it fails.
+    if (durationMs >= 0 && durationMs < Number.POSITIVE_INFINITY) {
+      try {
+        this.operation.record(durationMs, success, endMs)
+      } catch (error) {
+        this.reportError(error)
+      }
+    } else if (!Number.isFinite(endMs)) this.reportError(notFinite(endMs))
+    else if (durationMs < 0) this.reportError(wentBackwards(durationMs))
+    // else NaN: the start reading failed and was reported then
   }
 }
 
@@ -436,7 +446,7 @@ function readClock(clock: Clock, report: (error: unknown) => void): number {
   try {
     const nowMs = clock()
     if (Number.isFinite(nowMs)) return nowMs
-    report(new RangeError(`the clock returned ${String(nowMs)}, not a finite number of ms`))
+    report(notFinite(nowMs))
   } catch (error) {
     report(error)
   }
@@ -449,8 +459,16 @@ function readClock(clock: Clock, report: (error: unknown) => void): number {
  */
 function isDuration(durationMs: number, report: (error: unknown) => void): boolean {
   if (durationMs >= 0 && durationMs < Number.POSITIVE_INFINITY) return true
-  if (durationMs < 0) report(new RangeError(`the clock went backwards by ${-durationMs} ms`))
+  if (durationMs < 0) report(wentBackwards(durationMs))
   return false
+}
+
+function notFinite(reading: unknown): RangeError {
+  return new RangeError(`the clock returned ${String(reading)}, not a finite number of ms`)
+}
+
+function wentBackwards(durationMs: number): RangeError {
+  return new RangeError(`the clock went backwards by ${-durationMs} ms`)
 }
 
 /** Checks record options before anything changes; returns `success`. */
