@@ -139,19 +139,19 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
       baselineSamples,
     )
   }
-  const storagePath = options.storagePath === undefined ? DEFAULTS.storagePath : options.storagePath
+  const storagePath = option(options, 'storagePath')
   if (storagePath !== null && (typeof storagePath !== 'string' || storagePath === '')) {
     throw new InvalidOptionError('storagePath', 'a non-empty string or null', storagePath)
   }
-  const enabled = options.enabled ?? DEFAULTS.enabled
+  const enabled = option(options, 'enabled')
   if (typeof enabled !== 'boolean') throw new InvalidOptionError('enabled', 'a boolean', enabled)
-  const clock = options.clock ?? DEFAULTS.clock
+  const clock = option(options, 'clock')
   if (typeof clock !== 'function') throw new InvalidOptionError('clock', 'a function', clock)
-  const baselinePolicy = options.baselinePolicy ?? DEFAULTS.baselinePolicy
+  const baselinePolicy = option(options, 'baselinePolicy')
   if (baselinePolicy !== 'frozen' && baselinePolicy !== 'rolling') {
     throw new InvalidOptionError('baselinePolicy', "'frozen' or 'rolling'", baselinePolicy)
   }
-  const maxBaselineChange = options.maxBaselineChange ?? DEFAULTS.maxBaselineChange
+  const maxBaselineChange = option(options, 'maxBaselineChange')
   if (typeof maxBaselineChange !== 'number' || !(maxBaselineChange > 0 && maxBaselineChange <= 1)) {
     throw new InvalidOptionError('maxBaselineChange', 'a number in (0, 1]', maxBaselineChange)
   }
@@ -183,6 +183,15 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
   }
 }
 
+/** The value given, or the default if undefined; null is a value (only storagePath takes it). */
+function option<K extends keyof typeof DEFAULTS>(
+  options: TrackerOptions,
+  name: K,
+): TrackerOptions[K] | (typeof DEFAULTS)[K] {
+  const value = options[name]
+  return value === undefined ? DEFAULTS[name] : value
+}
+
 type IntegerOption = Exclude<keyof typeof LIMITS, NumberOption>
 type NumberOption = 'stdDevThreshold' | 'detectionToleranceMs'
 
@@ -190,7 +199,7 @@ type NumberOption = 'stdDevThreshold' | 'detectionToleranceMs'
 function integer(options: TrackerOptions, name: IntegerOption, atLeast = 0): number {
   const [lowest, highest] = LIMITS[name]
   const min = Math.max(lowest, atLeast)
-  const value = options[name] ?? Math.max(DEFAULTS[name], min)
+  const value = options[name] === undefined ? Math.max(DEFAULTS[name], min) : options[name]
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     throw new InvalidOptionError(name, `an integer >= ${min}`, value)
   }
@@ -201,7 +210,7 @@ function integer(options: TrackerOptions, name: IntegerOption, atLeast = 0): num
 /** A number option within its LIMITS. */
 function decimal(options: TrackerOptions, name: NumberOption): number {
   const [lowest, highest] = LIMITS[name]
-  const value = options[name] ?? DEFAULTS[name]
+  const value = option(options, name)
   if (typeof value !== 'number' || !(value >= lowest)) {
     throw new InvalidOptionError(name, `a number >= ${lowest}`, value)
   }

@@ -83,7 +83,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'listeners that throw on every event': { throwingListeners: true, countsErrors: true },
 }
 
-/** Calls one path CALLS times; returns the calls whose sample had to be dropped. */
+/** Calls one path CALLS times: its state after each phase, the samples dropped, its stats. */
 async function drive(
   path: Path,
   tracker: PerformanceTracker,

@@ -36,13 +36,13 @@ export function faultyClock(startMs = 1000): FaultyClock {
   const base = manualClock(startMs)
   let always: ClockFault | null = null
   let next: ClockFault | null = null
-  let skip = 0
+  let toSkip = 0
   const clock = (() => {
     const nowMs = base()
     clock.reads = base.reads
     base.advance(clock.stepMs)
     let fault = always
-    if (next !== null && skip-- === 0) {
+    if (next !== null && toSkip-- === 0) {
       fault = next
       next = null
     }
@@ -55,9 +55,9 @@ export function faultyClock(startMs = 1000): FaultyClock {
   clock.reads = 0
   clock.stepMs = 0
   clock.advance = base.advance
-  clock.failNext = (fault, readings = 0) => {
+  clock.failNext = (fault, skip = 0) => {
     next = fault
-    skip = readings
+    toSkip = skip
   }
   clock.failAlways = (fault) => {
     always = fault
