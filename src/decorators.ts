@@ -1,7 +1,7 @@
 import 'reflect-metadata'
-import { InvalidArgumentError } from './errors.js'
 import { createTimedFunction, type TimedTarget } from './timing.js'
 import type { PerformanceTracker } from './tracker.js'
+import { checkName } from './validate.js'
 
 // TypeScript's standard-decorator helpers give `context.metadata` only when `Symbol.metadata`
 // exists when the class is defined; Node 20 lacks it. This module runs before any class that
@@ -52,9 +52,7 @@ export function createMethodDecorator(
   /** The tracker if it is known at class definition, to leave methods of a disabled one bare. */
   knownTracker: () => PerformanceTracker | undefined = getTracker,
 ): MethodDecorator {
-  if (operationName !== undefined && (typeof operationName !== 'string' || operationName === '')) {
-    throw new InvalidArgumentError('operation name', 'a non-empty string', operationName)
-  }
+  if (operationName !== undefined) checkName(operationName)
   function decorator(...args: unknown[]): unknown {
     const [value, contextOrKey, descriptor] = args
     // A tracker disabled at class definition never times: the method stays exactly as written.

@@ -2,6 +2,7 @@ import { createMethodDecorator, type MethodDecorator } from './decorators.js'
 import { TrackerExistsError } from './errors.js'
 import type { TrackerOptions } from './options.js'
 import { PerformanceTracker } from './tracker.js'
+import { checkObject } from './validate.js'
 
 // On globalThis under a registered symbol, so two copies of the package in one process (a
 // dependency pinning another version) still share one default tracker.
@@ -32,6 +33,7 @@ export function getPerformanceTracker(options?: TrackerOptions): PerformanceTrac
  * `ClassName.methodName`). Records into `options.tracker`, else into `getPerformanceTracker()`,
  * which is looked up on the method's first call. Works with TC39 standard decorators and with
  * legacy `experimentalDecorators`.
+ * @throws InvalidArgumentError for an invalid `name` or options that are not an object.
  *
  * @example
  * class Orders {
@@ -43,6 +45,7 @@ export function timeOperation(
   name?: string,
   options?: { tracker?: PerformanceTracker },
 ): MethodDecorator {
+  if (options !== undefined) checkObject('options', options)
   const tracker = options?.tracker
   if (tracker !== undefined) return createMethodDecorator(name, () => tracker)
   return createMethodDecorator(

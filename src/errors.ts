@@ -91,14 +91,18 @@ export class TrackerExistsError extends PerfwatchError {
   }
 }
 
-/** An option given to `new PerformanceTracker(options)` is invalid. */
+/** An option given to `new PerformanceTracker(options)` is invalid or unknown. */
 export class InvalidOptionError extends RangeError {
   readonly code = ERROR_CODES.invalidOption
   /** The name of the offending option. */
   readonly option: string
 
-  constructor(option: string, expected: string, actual: unknown) {
-    super(`${option} must be ${expected}, got ${describe(actual)}`)
+  /** `windowSize must be an integer >= 1, got 0` */
+  constructor(option: string, expected: string, actual: unknown)
+  /** Any other message, such as `Unknown option "windowsize": did you mean windowSize?` */
+  constructor(option: string, message: string)
+  constructor(option: string, text: string, ...actual: unknown[]) {
+    super(actual.length === 0 ? text : `${option} must be ${text}, got ${describe(actual[0])}`)
     this.name = 'InvalidOptionError'
     this.option = option
   }
@@ -128,7 +132,12 @@ export class InvalidDurationError extends RangeError {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'string') {
+    // A name of a megabyte must not make a message of a megabyte.
+    return value.length > 80
+      ? `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)`
+      : JSON.stringify(value)
+  }
   if (typeof value === 'function') return 'a function'
   if (value === null || typeof value !== 'object') return String(value)
   return Array.isArray(value) ? 'an array' : 'an object'

@@ -166,7 +166,7 @@ export class Operation {
   }
 
   /**
-   * Records one sample. The caller has validated `durationMs` (finite, >= 0).
+   * Records one sample. The caller has validated `durationMs` (finite, >= 0; -0 is a success).
    * @param endMs the clock reading at the end of the call when the caller has it (it saves the
    * slow-sample path a clock read), else NaN.
    * @param metadata caller metadata (a timer's start and end metadata), passed to the listener
@@ -188,7 +188,7 @@ export class Operation {
       this.recordFailure()
       return
     }
-    this.durations[i] = durationMs
+    this.durations[i] = durationMs + 0 // a -0 success would read as a 0 ms failure
     const detector = this.detector
     if (detector === null) {
       if (durationMs > this.degradedAboveMs)

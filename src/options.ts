@@ -2,6 +2,8 @@ import { type Clock, defaultClock } from './clock.js'
 import { MIN_DETECTION_SAMPLES } from './detection.js'
 import { InvalidOptionError } from './errors.js'
 import { createDefaultLogger, type Logger } from './log.js'
+import { MAX_OPEN_TIMERS } from './timers.js'
+import { isObject } from './validate.js'
 
 /** Options of `new PerformanceTracker(options)`; every one is optional. */
 export interface TrackerOptions {
@@ -17,7 +19,10 @@ export interface TrackerOptions {
    * `null` keeps everything in memory. @default 'baselines/perfwatch.json'
    */
   storagePath?: string | null
-  /** The pino logger warnings go to. @default pino({ name: 'perfwatch' }) */
+  /**
+   * Where warnings go: a pino logger (or child, or Fastify's logger), `console`, or anything with
+   * `info`, `warn` and `error` taking `(object, message)`. @default pino({ name: 'perfwatch' })
+   */
   logger?: Logger
   /** A sample is degraded above `mean + stdDevThreshold * stdDev` of the baseline. @default 2 */
   stdDevThreshold?: number
@@ -34,11 +39,6 @@ export interface TrackerOptions {
   maxOperations?: number
   /** How long baseline writes are debounced, in ms. @default 1000 */
   saveDelayMs?: number
-  /**
-   * A baseline file larger than this is neither read nor written over: it is left alone and an
-   * error is logged. @default 67108864 (64 MiB)
-   */
-  maxFileBytes?: number
   /**
    * Per-sample warnings: at most one line per operation per this many ms (by `clock`), then a
    * count of the ones held back; `0` turns per-sample lines off. @default 10000
@@ -67,38 +67,71 @@ export interface TrackerOptions {
    * is not a degradation anyone acts on. @default 0.1
    */
   detectionToleranceMs?: number
+  /**
+   * A baseline file larger than this many bytes is not read; it is left alone and a clear error
+   * is logged (see file-format.md). @default 67108864 (64 MiB)
+   */
+  maxFileBytes?: number
 }
 
 /** Options after defaults and validation. */
-export interface ResolvedOptions {
-  windowSize: number
-  baselineSamples: number
-  storagePath: string | null
-  logger: Logger
-  stdDevThreshold: number
-  enabled: boolean
-  clock: Clock
-  maxOpenTimers: number
-  maxOperations: number
-  saveDelayMs: number
-  maxFileBytes: number
-  warningIntervalMs: number
-  detectionSamples: number
-  baselinePolicy: 'frozen' | 'rolling'
-  refreshSamples: number
-  maxBaselineChange: number
-  detectionToleranceMs: number
+export type ResolvedOptions = {
+  [K in keyof TrackerOptions]-?: Exclude<TrackerOptions[K], undefined>
 }
 
-export const DEFAULT_STORAGE_PATH = 'baselines/perfwatch.json'
+/**
+ * Every option's default. `logger: undefined` stands for a new pino logger per tracker;
+ * `refreshSamples` is at least `windowSize`.
+ */
+export const DEFAULTS = {
+  windowSize: 1000,
+  baselineSamples: 100,
+  storagePath: 'baselines/perfwatch.json',
+  logger: undefined,
+  stdDevThreshold: 2,
+  enabled: true,
+  clock: defaultClock,
+  maxOpenTimers: 10_000,
+  maxOperations: 2000,
+  saveDelayMs: 1000,
+  warningIntervalMs: 10_000,
+  detectionSamples: 1000,
+  baselinePolicy: 'frozen',
+  refreshSamples: 10_000,
+  maxBaselineChange: 0.1,
+  detectionToleranceMs: 0.1,
+  maxFileBytes: 64 * 1024 * 1024,
+} as const satisfies Record<keyof TrackerOptions, unknown>
 
-/** The one options validator: defaults, then checks that name the option. */
+const OPTION_NAMES = Object.keys(DEFAULTS)
+
+/**
+ * Inclusive bounds of the numeric options (docs/api.md gives the reasons). Every one has an upper
+ * bound: an unbounded windowSize failed at the first record, and setTimeout turns a saveDelayMs
+ * above 2^31 - 1 into 1 ms.
+ */
+const LIMITS = {
+  windowSize: [1, 1_000_000],
+  baselineSamples: [2, 1_000_000],
+  stdDevThreshold: [0, 100],
+  maxOpenTimers: [1, MAX_OPEN_TIMERS],
+  maxOperations: [1, 100_000],
+  saveDelayMs: [0, 3_600_000],
+  warningIntervalMs: [0, 86_400_000],
+  detectionSamples: [MIN_DETECTION_SAMPLES, 100_000],
+  refreshSamples: [1, 1_000_000_000],
+  detectionToleranceMs: [0, 60_000],
+  maxFileBytes: [1024, 2 ** 31 - 1],
+} as const
+
+/** The one options validator: unknown names, then defaults and checks that name the option. */
 export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', 'an object', options)
+  if (!isObject(options)) throw new InvalidOptionError('options', 'an object', options)
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(DEFAULTS, key)) throw unknownOption(key)
   }
-  const windowSize = integer(options, 'windowSize', 1000, 1)
-  const baselineSamples = integer(options, 'baselineSamples', 100, 2)
+  const windowSize = integer(options, 'windowSize')
+  const baselineSamples = integer(options, 'baselineSamples')
   if (baselineSamples > windowSize) {
     throw new InvalidOptionError(
       'baselineSamples',
@@ -106,56 +139,26 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
       baselineSamples,
     )
   }
-  const stdDevThreshold = options.stdDevThreshold ?? 2
-  if (
-    typeof stdDevThreshold !== 'number' ||
-    !(stdDevThreshold >= 0 && stdDevThreshold < Infinity)
-  ) {
-    throw new InvalidOptionError('stdDevThreshold', 'a finite number >= 0', stdDevThreshold)
-  }
-  const storagePath = options.storagePath === undefined ? DEFAULT_STORAGE_PATH : options.storagePath
+  const storagePath = option(options, 'storagePath')
   if (storagePath !== null && (typeof storagePath !== 'string' || storagePath === '')) {
     throw new InvalidOptionError('storagePath', 'a non-empty string or null', storagePath)
   }
-  const enabled = options.enabled ?? true
+  const enabled = option(options, 'enabled')
   if (typeof enabled !== 'boolean') throw new InvalidOptionError('enabled', 'a boolean', enabled)
-  const clock = options.clock ?? defaultClock
+  const clock = option(options, 'clock')
   if (typeof clock !== 'function') throw new InvalidOptionError('clock', 'a function', clock)
-  const maxOpenTimers = integer(options, 'maxOpenTimers', 10_000, 1)
-  const maxOperations = integer(options, 'maxOperations', 2000, 1)
-  const saveDelayMs = integer(options, 'saveDelayMs', 1000, 0)
-  const maxFileBytes = integer(options, 'maxFileBytes', 64 * 1024 * 1024, 1024)
-  const warningIntervalMs = integer(options, 'warningIntervalMs', 10_000, 0)
-  const detectionSamples = integer(options, 'detectionSamples', 1000, MIN_DETECTION_SAMPLES)
-  const baselinePolicy = options.baselinePolicy ?? 'frozen'
+  const baselinePolicy = option(options, 'baselinePolicy')
   if (baselinePolicy !== 'frozen' && baselinePolicy !== 'rolling') {
     throw new InvalidOptionError('baselinePolicy', "'frozen' or 'rolling'", baselinePolicy)
   }
-  const refreshSamples = integer(
-    options,
-    'refreshSamples',
-    Math.max(10_000, windowSize),
-    windowSize,
-  )
-  const maxBaselineChange = options.maxBaselineChange ?? 0.1
+  const maxBaselineChange = option(options, 'maxBaselineChange')
   if (typeof maxBaselineChange !== 'number' || !(maxBaselineChange > 0 && maxBaselineChange <= 1)) {
     throw new InvalidOptionError('maxBaselineChange', 'a number in (0, 1]', maxBaselineChange)
-  }
-  const detectionToleranceMs = options.detectionToleranceMs ?? 0.1
-  if (
-    typeof detectionToleranceMs !== 'number' ||
-    !(detectionToleranceMs >= 0 && detectionToleranceMs < Number.POSITIVE_INFINITY)
-  ) {
-    throw new InvalidOptionError(
-      'detectionToleranceMs',
-      'a finite number >= 0',
-      detectionToleranceMs,
-    )
   }
   if (options.logger !== undefined && !isLogger(options.logger)) {
     throw new InvalidOptionError(
       'logger',
-      'a pino logger (with info, warn and error)',
+      'a logger with info, warn and error methods (pino, a pino child, console)',
       options.logger,
     )
   }
@@ -164,38 +167,54 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
     baselineSamples,
     storagePath,
     logger: options.logger ?? createDefaultLogger(),
-    stdDevThreshold,
+    stdDevThreshold: decimal(options, 'stdDevThreshold'),
     enabled,
     clock,
-    maxOpenTimers,
-    maxOperations,
-    saveDelayMs,
-    maxFileBytes,
-    warningIntervalMs,
-    detectionSamples,
+    maxOpenTimers: integer(options, 'maxOpenTimers'),
+    maxOperations: integer(options, 'maxOperations'),
+    saveDelayMs: integer(options, 'saveDelayMs'),
+    warningIntervalMs: integer(options, 'warningIntervalMs'),
+    detectionSamples: integer(options, 'detectionSamples'),
     baselinePolicy,
-    refreshSamples,
+    refreshSamples: integer(options, 'refreshSamples', windowSize),
     maxBaselineChange,
-    detectionToleranceMs,
+    detectionToleranceMs: decimal(options, 'detectionToleranceMs'),
+    maxFileBytes: integer(options, 'maxFileBytes'),
   }
 }
 
-type IntegerOption =
-  | 'windowSize'
-  | 'baselineSamples'
-  | 'maxOpenTimers'
-  | 'maxOperations'
-  | 'saveDelayMs'
-  | 'maxFileBytes'
-  | 'warningIntervalMs'
-  | 'detectionSamples'
-  | 'refreshSamples'
+/** The value given, or the default if undefined; null is a value (only storagePath takes it). */
+function option<K extends keyof typeof DEFAULTS>(
+  options: TrackerOptions,
+  name: K,
+): TrackerOptions[K] | (typeof DEFAULTS)[K] {
+  const value = options[name]
+  return value === undefined ? DEFAULTS[name] : value
+}
 
-function integer(options: TrackerOptions, name: IntegerOption, fallback: number, min: number) {
-  const value = options[name] ?? fallback
+type IntegerOption = Exclude<keyof typeof LIMITS, NumberOption>
+type NumberOption = 'stdDevThreshold' | 'detectionToleranceMs'
+
+/** An integer option within its LIMITS; `atLeast` raises the lower bound (and the default). */
+function integer(options: TrackerOptions, name: IntegerOption, atLeast = 0): number {
+  const [lowest, highest] = LIMITS[name]
+  const min = Math.max(lowest, atLeast)
+  const value = options[name] === undefined ? Math.max(DEFAULTS[name], min) : options[name]
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     throw new InvalidOptionError(name, `an integer >= ${min}`, value)
   }
+  if (value > highest) throw new InvalidOptionError(name, `at most ${highest}`, value)
+  return value
+}
+
+/** A number option within its LIMITS. */
+function decimal(options: TrackerOptions, name: NumberOption): number {
+  const [lowest, highest] = LIMITS[name]
+  const value = option(options, name)
+  if (typeof value !== 'number' || !(value >= lowest)) {
+    throw new InvalidOptionError(name, `a number >= ${lowest}`, value)
+  }
+  if (value > highest) throw new InvalidOptionError(name, `at most ${highest}`, value)
   return value
 }
 
@@ -206,6 +225,46 @@ function isLogger(value: unknown): value is Logger {
     logger !== null &&
     typeof logger.info === 'function' &&
     typeof logger.warn === 'function' &&
-    typeof logger.error === 'function'
+    typeof logger.error === 'function' &&
+    (logger.isLevelEnabled === undefined || typeof logger.isLevelEnabled === 'function')
   )
+}
+
+/** Names the closest valid option: the same ignoring case, else within 3 edits; else lists them. */
+function unknownOption(key: string): InvalidOptionError {
+  const lower = key.toLowerCase()
+  let closest = OPTION_NAMES.find((name) => name.toLowerCase() === lower)
+  let closestDistance = 4
+  for (const name of closest === undefined ? OPTION_NAMES : []) {
+    // The distance is at least the difference in length: skip the far ones (and long keys).
+    if (Math.abs(name.length - lower.length) >= closestDistance) continue
+    const distance = editDistance(lower, name.toLowerCase())
+    if (distance < closestDistance) {
+      closest = name
+      closestDistance = distance
+    }
+  }
+  const hint =
+    closest === undefined
+      ? `valid options are ${OPTION_NAMES.join(', ')}`
+      : `did you mean ${closest}?`
+  return new InvalidOptionError(key, `Unknown option ${JSON.stringify(key)}: ${hint}`)
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current[j] = Math.min(
+        substitution,
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+      )
+    }
+    previous = current
+  }
+  return previous[b.length] as number
 }

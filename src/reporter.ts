@@ -4,7 +4,7 @@ import { runSoon } from './defer.js'
 import { CLEARED, type DetectionRule, RAISED, type Transition } from './detection.js'
 import type { Emitter } from './events.js'
 import { formatDuration, formatMs, formatPercent } from './format.js'
-import { type Logger, RateLimiter } from './log.js'
+import { RateLimiter, type SafeLogger } from './log.js'
 import type { BaselineChange, Operation } from './operation.js'
 
 /** Per-operation state of the per-sample warning limiter. */
@@ -26,9 +26,13 @@ const MIN_RECENT_SAMPLES = 20
  * after the interval logs that count instead of a line of its own, so an operation writes at most
  * one per-sample line per interval. While an operation is degraded they are folded into the
  * incident (its transition lines); each transition logs one line.
+ *
+ * `slowSample` and `transition` run inside `Operation.record`, on the caller's path: whatever
+ * fails in them (a metadata getter, a bug) is reported as an internal error, never thrown.
  */
 export class Reporter {
-  private readonly logger: Logger
+  private readonly logger: SafeLogger
+  /** The tracker's clock, read safely: NaN when it failed. */
   private readonly clock: Clock
   private readonly warningIntervalMs: number
   private readonly emitter: Emitter
@@ -37,7 +41,7 @@ export class Reporter {
   private readonly limited: Operation[] = []
 
   constructor(
-    logger: Logger,
+    logger: SafeLogger,
     clock: Clock,
     warningIntervalMs: number,
     emitter: Emitter,
@@ -52,6 +56,20 @@ export class Reporter {
 
   /** A sample above the per-sample threshold; `endMs` is NaN when the caller had no reading. */
   slowSample(
+    operation: Operation,
+    durationMs: number,
+    endMs: number,
+    metadata: unknown,
+    more: unknown,
+  ): void {
+    try {
+      this.warnSlow(operation, durationMs, endMs, metadata, more)
+    } catch (error) {
+      this.reportError(error)
+    }
+  }
+
+  private warnSlow(
     operation: Operation,
     durationMs: number,
     endMs: number,
@@ -109,8 +127,12 @@ export class Reporter {
   }
 
   transition(operation: Operation, transition: Transition): void {
-    if (transition === RAISED) this.raised(operation)
-    else if (transition === CLEARED) this.cleared(operation)
+    try {
+      if (transition === RAISED) this.raised(operation)
+      else if (transition === CLEARED) this.cleared(operation)
+    } catch (error) {
+      this.reportError(error)
+    }
   }
 
   /** A baseline change; `baseline` is the new one (undefined after a reset). */

@@ -10,7 +10,7 @@ import {
   UnknownTimerError,
 } from './errors.js'
 import { Emitter, EVENT_NAMES, type TrackerEventName, type TrackerListener } from './events.js'
-import { type Logger, RateLimiter } from './log.js'
+import { SafeLogger } from './log.js'
 import {
   type BaselineChange,
   Operation,
@@ -25,6 +25,7 @@ import type { FileEntry } from './storage/baseline-file.js'
 import { BaselineStore } from './storage/baseline-store.js'
 import { TimerTable } from './timers.js'
 import { createTimedFunction, type TimedTarget } from './timing.js'
+import { checkName, checkObject } from './validate.js'
 
 /** Options of `endOperation` and `record`. */
 export interface RecordOptions {
@@ -45,13 +46,18 @@ export interface SystemSummary {
   /** Names of the operations in a sustained degradation now (`state: 'degraded'`). */
   currentlyDegraded: string[]
   operations: Record<string, OperationStats>
+  /**
+   * Failures of perfwatch itself that were swallowed (a logger, listener or clock that threw, a
+   * NaN, infinite or backwards clock reading); logged at most once a minute.
+   */
+  internalErrors: number
 }
 
 /** Name under which samples of operations beyond `maxOperations` are recorded. */
 export const OVERFLOW_OPERATION = 'perfwatch.overflow'
 
-// Internal failures are logged at most once a minute, with a count of the ones held back.
-const INTERNAL_ERROR_INTERVAL_MS = 60_000
+/** What `startOperation` returns on a disabled tracker; no enabled tracker issues it. */
+const DISABLED_TIMER_ID = '0'
 
 /**
  * Records durations per operation, learns baselines and warns when calls get slower.
@@ -67,7 +73,8 @@ export class PerformanceTracker {
   /** False when created with `enabled: false`: nothing is recorded. */
   readonly enabled: boolean
   private readonly options: ResolvedOptions
-  private readonly logger: Logger
+  /** The user's logger behind the adapter every part of the tracker uses; it never throws. */
+  private readonly logger: SafeLogger
   private readonly clock: Clock
   private readonly operations = new Map<string, Operation>()
   private readonly store: BaselineStore | undefined
@@ -76,22 +83,10 @@ export class PerformanceTracker {
   private readonly emitter = new Emitter()
   private readonly reporter: Reporter
   private readonly timers: TimerTable<Operation>
-  private readonly internalErrors = new RateLimiter(INTERNAL_ERROR_INTERVAL_MS)
+  /** Counts and logs (rate-limited) a failure of perfwatch itself; never throws. */
+  private readonly reportInternalError: (error: unknown) => void
   private hasWarnedTimerEviction = false
   private hasWarnedOverflow = false
-  /** Reports a failure of perfwatch itself without throwing; shared by every timed target. */
-  private readonly reportInternalError = (error: unknown): void => {
-    try {
-      const held = this.internalErrors.take(Date.now())
-      if (held < 0) return
-      this.logger.error(
-        { err: error, suppressed: held },
-        'perfwatch failed internally while recording; the monitored call was not affected',
-      )
-    } catch {
-      // The logger itself failed: nothing left to report to.
-    }
-  }
 
   /**
    * @throws InvalidOptionError (a RangeError naming the option) for an invalid option.
@@ -100,7 +95,8 @@ export class PerformanceTracker {
     this.options = resolveOptions(options)
     this.timers = new TimerTable(this.options.maxOpenTimers)
     this.enabled = this.options.enabled
-    this.logger = this.options.logger
+    this.logger = new SafeLogger(this.options.logger)
+    this.reportInternalError = this.logger.reportInternalError
     this.clock = this.options.clock
     this.operationConfig = {
       windowSize: this.options.windowSize,
@@ -112,7 +108,7 @@ export class PerformanceTracker {
     }
     const reporter = new Reporter(
       this.logger,
-      this.clock,
+      () => readClock(this.clock, this.reportInternalError),
       this.options.warningIntervalMs,
       this.emitter,
       this.reportInternalError,
@@ -161,21 +157,35 @@ export class PerformanceTracker {
   }
 
   /**
-   * Starts timing one call of `name`; returns the timer id to pass to `endOperation`.
-   * @throws InvalidArgumentError when `name` is not a non-empty string.
+   * Starts timing one call of `name`; returns the timer id to pass to `endOperation`. On a
+   * disabled tracker it checks its arguments and returns a constant id, recording nothing.
+   * @throws InvalidArgumentError when `name` is not a non-empty string of at most 1,024
+   * characters, or `metadata` is not an object.
    */
   startOperation(name: string, metadata?: Record<string, unknown>): string {
+    if (metadata !== undefined) checkObject('metadata', metadata)
+    if (!this.enabled) {
+      checkName(name)
+      return DISABLED_TIMER_ID
+    }
     const operation = this.operation(name)
     if (this.timers.size >= this.timers.maxOpen) this.evictOldestTimer()
-    return this.timers.open(operation, this.clock(), metadata)
+    return this.timers.open(operation, readClock(this.clock, this.reportInternalError), metadata)
   }
 
   /**
-   * Ends a timer and records its duration; returns the duration in ms.
-   * @throws UnknownTimerError when `timerId` is not open (never started, already ended, evicted).
+   * Ends a timer and records its duration; returns the duration in ms, NaN when the clock failed
+   * (nothing is recorded then), 0 on a disabled tracker.
+   * @throws UnknownTimerError when `timerId` is not open (never started, already ended, evicted);
+   * InvalidArgumentError for options that are not an object of `success` and `metadata`. The
+   * timer stays open then.
    */
   endOperation(timerId: string, options?: RecordOptions): number {
-    const endMs = this.clock()
+    if (!this.enabled) {
+      if (options !== undefined) successOf(options)
+      return 0
+    }
+    const endMs = readClock(this.clock, this.reportInternalError)
     const slot = this.timers.find(timerId)
     if (slot < 0) throw new UnknownTimerError(String(timerId))
     const success = options === undefined ? true : successOf(options)
@@ -183,20 +193,15 @@ export class PerformanceTracker {
     const startMetadata = this.timers.metadataOf(slot)
     const durationMs = endMs - this.timers.startOf(slot)
     this.timers.close(slot)
-    if (this.enabled) {
-      if (durationMs >= 0 && durationMs < MAX_DURATION_MS) {
-        operation.record(durationMs, success, endMs, startMetadata, options?.metadata)
-      } else {
-        this.reportInternalError(badReading(durationMs))
-      }
-    }
+    if (!isDuration(durationMs, this.reportInternalError)) return Number.NaN
+    operation.record(durationMs, success, endMs, startMetadata, options?.metadata)
     return durationMs
   }
 
   /**
    * Records a duration measured elsewhere, in ms.
-   * @throws InvalidArgumentError for an empty name; InvalidDurationError (a RangeError) for a
-   * NaN, infinite or negative duration. Nothing is recorded then.
+   * @throws InvalidArgumentError for an invalid name or options; InvalidDurationError (a
+   * RangeError) for a NaN, infinite or negative duration. Nothing is recorded then.
    */
   record(name: string, durationMs: number, options?: RecordOptions): void {
     // The common call, an existing operation and a plain duration, checks as little as it can.
@@ -229,7 +234,7 @@ export class PerformanceTracker {
    * Returns a function that times every call of `fn` under `name`: sync calls until they return,
    * returned promises (any thenable) until they settle; throws and rejections count as failures
    * and reach the caller unchanged. With `enabled: false` it returns `fn` itself.
-   * @throws InvalidArgumentError when `name` is empty or `fn` is not a function.
+   * @throws InvalidArgumentError for an invalid `name` or when `fn` is not a function.
    */
   // biome-ignore lint/suspicious/noExplicitAny: wraps functions of any signature
   wrap<F extends (this: any, ...args: any[]) => any>(name: string, fn: F): F {
@@ -313,14 +318,14 @@ export class PerformanceTracker {
     return this.operations.get(name)?.snapshot()
   }
 
-  /** Totals and the statistics of every operation. */
+  /** Totals, the statistics of every operation and the count of internal errors. */
   getSystemSummary(): SystemSummary {
-    const operations: Record<string, OperationStats> = {}
+    const entries: Array<[string, OperationStats]> = []
     let totalOperations = 0
     let degradedOperations = 0
     for (const [name, operation] of this.operations) {
       const stats = operation.snapshot()
-      operations[name] = stats
+      entries.push([name, stats])
       totalOperations += stats.totalCount
       degradedOperations += stats.degradedCount
     }
@@ -328,10 +333,13 @@ export class PerformanceTracker {
       totalOperations,
       degradedOperations,
       trackedOperations: [...this.operations.keys()],
-      currentlyDegraded: Object.values(operations)
-        .filter((stats) => stats.state === 'degraded')
-        .map((stats) => stats.operation),
-      operations,
+      currentlyDegraded: entries
+        .filter(([, stats]) => stats.state === 'degraded')
+        .map(([name]) => name),
+      // fromEntries defines properties: an operation named "__proto__" is listed, not made the
+      // object's prototype as `operations[name] = stats` would.
+      operations: Object.fromEntries(entries),
+      internalErrors: this.logger.internalErrors,
     }
   }
 
@@ -428,44 +436,74 @@ class OperationTarget implements TimedTarget {
   }
 
   start(): number {
-    try {
-      return this.clock()
-    } catch (error) {
-      this.reportError(error)
-      return Number.NaN
-    }
+    return readClock(this.clock, this.reportError)
   }
 
   finish(startMs: number, success: boolean): void {
+    let endMs: number
     try {
-      const endMs = this.clock()
-      const durationMs = endMs - startMs
-      if (durationMs >= 0 && durationMs < MAX_DURATION_MS) {
-        this.operation.record(durationMs, success, endMs)
-      } else if (!Number.isNaN(startMs)) {
-        this.reportError(badReading(durationMs))
-      }
+      endMs = this.clock()
     } catch (error) {
       this.reportError(error)
+      return
     }
+    const durationMs = endMs - startMs
+    // One range check on the common path; what went wrong is worked out only when it fails.
+    if (durationMs >= 0 && durationMs < MAX_DURATION_MS) {
+      try {
+        this.operation.record(durationMs, success, endMs)
+      } catch (error) {
+        this.reportError(error)
+      }
+    } else if (!Number.isFinite(endMs)) this.reportError(notFinite(endMs))
+    else if (!Number.isNaN(durationMs)) this.reportError(notADuration(durationMs))
+    // else NaN: the start reading failed and was reported then
   }
 }
 
-function successOf(options: RecordOptions | undefined): boolean {
-  const success = options?.success ?? true
-  if (typeof success !== 'boolean') {
-    throw new InvalidArgumentError('options.success', 'a boolean', success)
+/** One reading of the user's clock; NaN, reported, when it throws or gives no finite number. */
+function readClock(clock: Clock, report: (error: unknown) => void): number {
+  try {
+    const nowMs = clock()
+    if (Number.isFinite(nowMs)) return nowMs
+    report(notFinite(nowMs))
+  } catch (error) {
+    report(error)
   }
-  return success
+  return Number.NaN
 }
 
-/** A duration the clock gave that cannot be recorded. Reported, never thrown. */
-function badReading(durationMs: number): RangeError {
+/**
+ * True for a duration to record. NaN means a reading failed and was reported already; a negative
+ * duration (a clock that went backwards) or one too long to store is reported here.
+ */
+function isDuration(durationMs: number, report: (error: unknown) => void): boolean {
+  if (durationMs >= 0 && durationMs < MAX_DURATION_MS) return true
+  if (!Number.isNaN(durationMs)) report(notADuration(durationMs))
+  return false
+}
+
+function notFinite(reading: unknown): RangeError {
+  return new RangeError(`the clock returned ${String(reading)}, not a finite number of ms`)
+}
+
+function notADuration(durationMs: number): RangeError {
   return new RangeError(
     durationMs < 0
       ? `the clock went backwards by ${-durationMs} ms`
-      : `the clock gave a duration of ${durationMs} ms, not a number in [0, ${MAX_DURATION_MS})`,
+      : `the clock gave a duration of ${durationMs} ms, more than perfwatch stores (${MAX_DURATION_MS})`,
   )
+}
+
+/** Checks record options before anything changes; returns `success`. */
+function successOf(options: RecordOptions): boolean {
+  checkObject('options', options)
+  const success = options.success ?? true
+  if (typeof success !== 'boolean') {
+    throw new InvalidArgumentError('options.success', 'a boolean', success)
+  }
+  if (options.metadata !== undefined) checkObject('options.metadata', options.metadata)
+  return success
 }
 
 function checkListener(name: unknown, listener: unknown): void {
@@ -474,11 +512,5 @@ function checkListener(name: unknown, listener: unknown): void {
   }
   if (typeof listener !== 'function') {
     throw new InvalidArgumentError('listener', 'a function', listener)
-  }
-}
-
-function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name === '') {
-    throw new InvalidArgumentError('operation name', 'a non-empty string', name)
   }
 }

@@ -33,6 +33,8 @@ describe('options', () => {
     [{ maxBaselineChange: 0 }, 'maxBaselineChange'],
     [{ detectionToleranceMs: -0.1 }, 'detectionToleranceMs'],
     [{ warningIntervalMs: -1 }, 'warningIntervalMs'],
+    [{ windowSize: null }, 'windowSize'], // only undefined means the default
+    [{ enabled: null }, 'enabled'],
   ])('rejects %o with a RangeError naming %s', (options, name) => {
     const create = () => new PerformanceTracker(options as TrackerOptions)
     expect(create).toThrow(RangeError)

@@ -14,14 +14,12 @@
  * Version 1 (pretty-printed, centroids as `[mean, count]` pairs, no resets) is still read.
  */
 import { Baseline, type BaselineOptions, type BaselineSummary } from '../baseline.js'
+import { MAX_NAME_LENGTH } from '../validate.js'
 
 /** The `format` field of every baseline file. */
 export const FILE_FORMAT = 'perfwatch.baselines'
 /** The version this code writes; it reads this one and every earlier one. */
 export const FILE_VERSION = 2
-
-/** Longest operation name a file entry may have, as for the tracker's own names. */
-export const MAX_ENTRY_NAME_LENGTH = 1024
 
 /** A baseline as version 2 stores it: the summary, failures, lineage and the digest. */
 export interface StoredBaseline extends BaselineSummary {
@@ -134,8 +132,8 @@ export function readEntry(
   version: number,
   options: BaselineOptions,
 ): FileEntry {
-  if (name === '' || name.length > MAX_ENTRY_NAME_LENGTH) {
-    throw new TypeError(`the name is empty or longer than ${MAX_ENTRY_NAME_LENGTH} characters`)
+  if (name === '' || name.length > MAX_NAME_LENGTH) {
+    throw new TypeError(`the name is empty or longer than ${MAX_NAME_LENGTH} characters`)
   }
   if (!isRecord(value)) throw new TypeError('the entry is not an object')
   const resetAt = value.resetAt === undefined && !isReset ? 0 : timeOf(value.resetAt)

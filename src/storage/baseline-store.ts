@@ -168,7 +168,7 @@ export class BaselineStore {
   }
 
   private enqueueSave(): Promise<void> {
-    // save() handles its own failures; the catch keeps one failing logger from breaking the chain.
+    // save() handles its own failures; the catch keeps an unforeseen one from breaking the chain.
     this.writing = this.writing.then(() => this.save()).catch(() => undefined)
     return this.writing
   }

@@ -2,7 +2,8 @@
 // samples per operation with a mature baseline and its digest, default options (maxOperations
 // raised to hold them all), in this fresh process run with --expose-gc. Peers for scale:
 // prom-client Summary (one label value per operation) and a bare tdigest TDigest, each with
-// 1000 values. Writes docs/results/memory.{json,md}.
+// 1000 values. Also the heap growth for 10^7 startOperation calls never ended (bounded by
+// maxOpenTimers). Writes docs/results/memory.{json,md}.
 
 import { pino } from 'pino'
 import client from 'prom-client'
@@ -42,6 +43,17 @@ async function perfwatch(operations) {
   }
 }
 
+/** Heap growth for `starts` timers never ended, past the table's full size (default options). */
+async function unendedTimers(starts) {
+  const logger = pino({ level: 'silent' })
+  const tracker = new PerformanceTracker({ storagePath: null, logger })
+  const before = await used()
+  for (let i = 0; i < starts; i++) tracker.startOperation('unended')
+  const after = await used()
+  if (tracker.getOperationStats('unended').totalCount !== 0) throw new Error('a timer was ended')
+  return { starts, bytes: after - before }
+}
+
 async function peer(count, build) {
   const before = await used()
   const kept = []
@@ -50,6 +62,7 @@ async function peer(count, build) {
   return { perOperation: (after - before) / count, kept: kept.length }
 }
 
+const unended = await unendedTimers(10_000_000)
 const small = await perfwatch(1000)
 const large = await perfwatch(10_000)
 const summary = new client.Summary({
@@ -76,8 +89,11 @@ const md = [
   `| perfwatch, 10,000 operations × 1,000 samples, mature baseline | **${kb(large.perOperation)} KB** | **${kb(large.bytes / 1024)} MB** |`,
   `| prom-client Summary, one label value × 1,000 observations | ${kb(promSummary.perOperation)} KB | |`,
   `| tdigest TDigest (default delta) × 1,000 values | ${kb(digest.perOperation)} KB | |`,
+  `| perfwatch, 10,000,000 startOperation calls never ended (default maxOpenTimers) | | **${kb(unended.bytes / 1024)} MB** |`,
   '',
   'Target: at most 12 KB per operation with a baseline at windowSize 1000. Of that, the window is 8,000 bytes (one Float64Array; failures are stored negated); the baseline keeps its t-digest as float32 centroid pairs (about 240 for 1,000 samples).',
+  '',
+  'Target: at most a few MB for 10^7 timers never ended: the table holds at most maxOpenTimers.',
 ]
 writeResult(
   'memory',
@@ -92,6 +108,7 @@ writeResult(
       bytes: large.bytes,
       perOperation: large.perOperation,
     },
+    unendedTimers: unended,
     promSummaryPerOperation: promSummary.perOperation,
     tdigestPerOperation: digest.perOperation,
   },

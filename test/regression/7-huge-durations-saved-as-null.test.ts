@@ -26,3 +26,15 @@ it('refuses durations that cannot be stored, and round-trips the largest that ca
     tracker.getOperationStats('small')?.baseline,
   )
 })
+
+it('drops a clock-measured duration too long to store, counted as an internal error', () => {
+  const { tracker, clock } = fileTracker(`${tempDir()}/b.json`)
+  const timer = tracker.startOperation('op')
+  clock.advance(2 * MAX_DURATION_MS)
+  expect(tracker.endOperation(timer)).toBeNaN()
+  const wrapped = tracker.wrap('wrapped', () => clock.advance(2 * MAX_DURATION_MS))
+  wrapped()
+  expect(tracker.getOperationStats('op')?.totalCount).toBe(0)
+  expect(tracker.getOperationStats('wrapped')?.totalCount).toBe(0)
+  expect(tracker.getSystemSummary().internalErrors).toBe(2)
+})
