@@ -150,7 +150,8 @@ function targetFor(getTracker: () => PerformanceTracker, operation: string): Tim
     return getTracker().timedTarget(operation)
   } catch (error) {
     // Monitoring must not break the monitored method: call it untimed from now on.
-    process.emitWarning(`perfwatch cannot time ${operation}; calling it untimed: ${String(error)}`)
+    const shown = operation.length > 100 ? `${operation.slice(0, 100)}…` : operation
+    process.emitWarning(`perfwatch cannot time ${shown}; calling it untimed: ${String(error)}`)
     return null
   }
 }

@@ -251,12 +251,15 @@ export class Reporter {
       samples: operation.recordedCount - operation.degradedAtCount,
       slowSamples: operation.degradedSampleCount - operation.degradedCountAtRaise,
     }
-    this.logger.info(
-      { event: 'recovery', ...event },
-      `${operation.name} recovered after ${formatDuration(event.durationMs)} ` +
-        `(${event.samples} samples, ${event.slowSamples} above the per-sample threshold)`,
-    )
-    if (this.emitter.has('recovery')) this.emitter.emit('recovery', event, this.reportError)
+    // The numbers are taken now; the line and the event leave the caller's path, as for raises.
+    runSoon(() => {
+      this.logger.info(
+        { event: 'recovery', ...event },
+        `${operation.name} recovered after ${formatDuration(event.durationMs)} ` +
+          `(${event.samples} samples, ${event.slowSamples} above the per-sample threshold)`,
+      )
+      if (this.emitter.has('recovery')) this.emitter.emit('recovery', event, this.reportError)
+    }, this.reportError)
   }
 
   private logHeld(operation: Operation, slow: SlowCalls, held: number, nowMs: number): void {

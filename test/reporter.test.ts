@@ -108,6 +108,7 @@ describe('sustained degradation', () => {
     )
     clock.advance(5000)
     feed(3000)
+    await nextTurn()
     expect(events.recovery).toHaveLength(1)
     expect(events.degradation).toHaveLength(1)
     const recovered = events.recovery[0] as RecoveryEvent
