@@ -24,7 +24,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
@@ -72,11 +72,15 @@ export function readRegularFileSync(path: string, maxBytes: number): FileRead | 
   }
 }
 
-/** `readRegularFileSync`, without blocking the event loop. */
+/**
+ * `readRegularFileSync`, without blocking the event loop; when the file's identity is still
+ * `knownIdentity`, its text is not read (`text` is then undefined).
+ */
 export async function readRegularFile(
   path: string,
   maxBytes: number,
-): Promise<FileRead | undefined> {
+  knownIdentity?: string,
+): Promise<{ text: string | undefined; identity: string } | undefined> {
   let handle: FileHandle
   try {
     handle = await open(path, READ_FLAGS)
@@ -86,7 +90,9 @@ export async function readRegularFile(
   try {
     const stats = await handle.stat()
     checkRegular(path, stats, maxBytes)
-    return { text: await handle.readFile('utf8'), identity: identityOf(stats) }
+    const identity = identityOf(stats)
+    if (identity === knownIdentity) return { text: undefined, identity }
+    return { text: await handle.readFile('utf8'), identity }
   } catch (error) {
     throw accessError(path, error)
   } finally {
@@ -180,7 +186,7 @@ function tempName(path: string): string {
  * Replaces `path` atomically with what `write` writes: a unique temporary file in the same
  * folder (created exclusively), fsync, rename over `path`, fsync of the folder so the rename
  * survives a power loss (as SQLite and etcd do). On failure the temporary file is removed.
- * @returns the identity of the new file.
+ * @returns the identity of the new file (read back: the caller must hold the file's lock).
  */
 export async function replaceFile(
   path: string,
@@ -190,17 +196,16 @@ export async function replaceFile(
   const temp = tempName(path)
   try {
     const handle = await open(temp, 'wx')
-    let stats: Stats
     try {
       await write(handle)
       await handle.sync()
-      stats = await handle.stat()
     } finally {
       await handle.close()
     }
     await rename(temp, path)
     await syncFolder(dirname(path))
-    return identityOf(stats)
+    // After the rename, which changes the ctime; the caller holds the lock, so it is our file.
+    return identityOf(await stat(path))
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined)
     throw error

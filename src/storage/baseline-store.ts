@@ -52,8 +52,10 @@ const STALE_MS = 30_000
 /** Retries after a failed save back off from `saveDelayMs` (at least 1 s) to this. */
 const MAX_RETRY_MS = 300_000
 const FAILURE_LOG_INTERVAL_MS = 60_000
-/** Written to the file in chunks of about this many characters, yielding between them. */
-const CHUNK_CHARS = 1 << 20
+/** Written in chunks of about this many characters (about 90 entries), the event loop running between them. */
+const CHUNK_CHARS = 1 << 18
+/** Entries read from a file between two turns of the event loop, when saving. */
+const ENTRIES_PER_TURN = 100
 /** Invalid entries named in one log line, at most. */
 const LOGGED_INVALID = 20
 
@@ -227,9 +229,9 @@ export class BaselineStore {
    * @throws for a file to leave alone: not regular, too large, unreadable, or of a newer version.
    */
   private async readForMerge(): Promise<Map<string, FileEntry>> {
-    const read = await readRegularFile(this.path, this.options.maxFileBytes)
+    const read = await readRegularFile(this.path, this.options.maxFileBytes, this.knownIdentity)
     if (read === undefined) return new Map()
-    if (read.identity === this.knownIdentity) return this.known
+    if (read.text === undefined) return this.known
     let parsed: ParsedFile
     try {
       parsed = parseBaselineFile(read.text)
@@ -243,7 +245,8 @@ export class BaselineStore {
       )
       return new Map()
     }
-    return new Map(this.readEntries(parsed, read.text).map((entry) => [entry.name, entry]))
+    const entries = await this.readEntriesSoon(parsed, read.text)
+    return new Map(entries.map((entry) => [entry.name, entry]))
   }
 
   /** Merges the file's entries with the tracker's: per operation the newer entry wins. */
@@ -269,13 +272,29 @@ export class BaselineStore {
 
   /** Every valid entry; invalid ones are logged, and the text they came in is kept aside. */
   private readEntries(parsed: ParsedFile, text: string): FileEntry[] {
+    const reading = this.readEach(parsed, text)
+    for (let step = reading.next(); ; step = reading.next()) if (step.done) return step.value
+  }
+
+  /** `readEntries`, letting the event loop run every `ENTRIES_PER_TURN` entries. */
+  private async readEntriesSoon(parsed: ParsedFile, text: string): Promise<FileEntry[]> {
+    const reading = this.readEach(parsed, text)
+    for (let step = reading.next(); ; step = reading.next()) {
+      if (step.done) return step.value
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  /** Reads the entries, pausing (yielding) every `ENTRIES_PER_TURN`; returns the valid ones. */
+  private *readEach(parsed: ParsedFile, text: string): Generator<void, FileEntry[]> {
     const entries: FileEntry[] = []
     const invalid: InvalidEntry[] = []
-    for (const raw of parsed.raw) {
+    for (const [i, raw] of parsed.entries.entries()) {
+      if (i % ENTRIES_PER_TURN === ENTRIES_PER_TURN - 1) yield
       try {
         entries.push(readEntry(raw, parsed.version, this.options.baselineOptions))
       } catch (error) {
-        invalid.push({ name: raw[0], reason: (error as Error).message })
+        invalid.push({ name: raw.name, reason: (error as Error).message })
       }
     }
     if (invalid.length > 0) this.reportInvalid(invalid, text)

@@ -11,6 +11,7 @@ const ALL = [
   { name: 'memory', title: 'Memory per operation' },
   { name: 'baseline', title: 'Baseline cost' },
   { name: 'accuracy', title: 'Baseline accuracy' },
+  { name: 'storage', title: 'Saving and loading baselines' },
   { name: 'detection', title: 'Detection: false alarms, delays, recovery, log volume' },
 ]
 const wanted = process.argv.slice(2)
