@@ -168,7 +168,7 @@ export function keepCopySync(path: string, tag: string, text: string): string {
     statSync(target)
     return target // the same content is already kept
   } catch {
-    const temp = tempName(target)
+    const temp = tempName(path) // named like the file's own, so a crash leaves nothing lasting
     writeFileSync(temp, text, { flag: 'wx' })
     renameSync(temp, target)
     return target
@@ -226,29 +226,17 @@ async function syncFolder(folder: string): Promise<void> {
 
 /**
  * Removes what writers that died mid-write left next to `path`: their lock, and temporary files
- * of a process on this host that no longer runs or older than `staleMs`. Returns how many files.
+ * of a process on this host that no longer runs or older than `staleMs`.
  */
-export function removeDeadWriters(path: string, staleMs: number): number {
-  const lockPath = `${path}.lock`
-  let removed = 0
-  try {
-    statSync(lockPath)
-    if (breakIfStale(lockPath, staleMs)) removed++
-  } catch {
-    // no lock
-  }
-  return removed + removeStaleTemps(path, staleMs)
-}
-
-function removeStaleTemps(path: string, staleMs: number): number {
+export function removeDeadWriters(path: string, staleMs: number): void {
+  breakIfStale(`${path}.lock`, staleMs)
   const prefix = `${basename(path)}.`
   let names: string[]
   try {
     names = readdirSync(dirname(path))
   } catch {
-    return 0
+    return
   }
-  let removed = 0
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue
     // This version: <pid>-<thread>-<n>-<random>.<host tag>.tmp; earlier ones: <pid>-<n>.tmp.
@@ -258,15 +246,11 @@ function removeStaleTemps(path: string, staleMs: number): number {
     try {
       const isLocal = match[2] === undefined || match[2] === HOST_TAG
       const isDead = isLocal && !isAlive(Number(match[1]))
-      if (isDead || Date.now() - statSync(file).mtimeMs > staleMs) {
-        unlinkSync(file)
-        removed++
-      }
+      if (isDead || Date.now() - statSync(file).mtimeMs > staleMs) unlinkSync(file)
     } catch {
       // Gone meanwhile, or not ours to remove.
     }
   }
-  return removed
 }
 
 function isAlive(pid: number): boolean {
