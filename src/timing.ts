@@ -157,10 +157,15 @@ function timePromise(promise: Promise<unknown>, t: TimedTarget, startMs: number)
     throw error
   }
   const prototype: object | null = Object.getPrototypeOf(promise)
-  // An async function's promise: nothing to carry over, and with no own keys its `then` is the
-  // intrinsic one, called as a method so V8 inlines it (~30 ns less than `nativeThen.call`).
-  // Symbol keys are not looked for here: that costs ~70 ns a call (docs/design.md, "Thenables").
-  if (prototype === nativePrototype && Object.getOwnPropertyNames(promise).length === 0) {
+  // An async function's promise: nothing to carry over, and its `then` is the intrinsic one,
+  // called as a method so V8 inlines it. Listing all own keys instead of for…in and two lookups
+  // costs ~90 ns a call (docs/design.md, "Thenables").
+  if (
+    prototype === nativePrototype &&
+    !hasEnumerableKey(promise) &&
+    !Object.hasOwn(promise, 'then') &&
+    !Object.hasOwn(promise, 'constructor')
+  ) {
     return promise.then(onFulfilled, onRejected)
   }
   const derived = deriveWithoutSpecies(promise, prototype, onFulfilled, onRejected)
@@ -179,6 +184,12 @@ function timePromise(promise: Promise<unknown>, t: TimedTarget, startMs: number)
   if (prototype !== nativePrototype) Object.setPrototypeOf(derived, prototype)
   if (!Object.isExtensible(promise)) Object.preventExtensions(derived)
   return derived
+}
+
+/** for…in, own or inherited: no allocation and no call into C++, unlike listing the keys. */
+function hasEnumerableKey(object: object): boolean {
+  for (const _ in object) return true
+  return false
 }
 
 /**
