@@ -231,10 +231,10 @@ const waitingCalls = new WeakMap<AnyFunction, unknown[]>()
  * `then`): the call is then recorded as it returns.
  */
 function patchThen(thenable: object, then: AnyFunction, t: TimedTarget, startMs: number): boolean {
-  const pending = waitingCalls.get(then)
-  if (pending !== undefined) {
+  const earlier = waitingCalls.get(then)
+  if (earlier !== undefined) {
     // Returned again before it settled (a chainable method returning `this`): one patch, one wait.
-    pending.push(t, startMs)
+    earlier.push(t, startMs)
     return true
   }
   if (isProxy(thenable)) return false

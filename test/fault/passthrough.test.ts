@@ -101,14 +101,14 @@ interface Case {
   args?: unknown[]
   /** Samples recorded once the caller has awaited the result. */
   samples: { count: number; successRate: number }
-  /** Samples recorded when the call returns, before anyone awaits it (default: none if async). */
+  /** Samples when a result other than a native promise is returned (default: `samples.count`). */
   samplesAtReturn?: number
   /** The body makes a new object per call, so only the timed call's own can be compared. */
   isFresh?: boolean
   /** The settled reason is made afresh by each observation (species construction throws). */
   isReasonFresh?: boolean
-  /** More checks on the timed result, before and after it is awaited. */
-  check?: (result: unknown, after: () => Promise<void>) => Promise<void> | void
+  /** More checks on the timed result; `awaitBoth` awaits it and the unwrapped one. */
+  check?: (result: unknown, awaitBoth: () => Promise<void>) => Promise<void> | void
 }
 
 class ValidationError extends TypeError {}
@@ -250,11 +250,11 @@ const cases: Case[] = [
     body: () => () => new Query(),
     samples: ok,
     samplesAtReturn: 0,
-    check: async (result, after) => {
+    check: async (result, awaitBoth) => {
       const query = result as Query
       expect(query.where()).toBe(query)
       expect(query.calls).toBe(0)
-      await after()
+      await awaitBoth()
       expect({ reads: query.reads, calls: query.calls }).toEqual({ reads: 1, calls: 1 })
     },
   },
@@ -408,6 +408,27 @@ describe.each(['legacy', 'standard'])('a method decorated in %s mode', (formName
       expect(() => new method()).toThrow(TypeError)
     }
     expect(tracker.getOperationStats('passthrough')?.totalCount ?? 0).toBe(0)
+  })
+})
+
+describe('a thenable returned again before it settles', () => {
+  it('is patched once, and each call is recorded at its settlement', async () => {
+    const { tracker, clock } = testTracker({ baselineSamples: 10, windowSize: 100 })
+    const query = new Query()
+    const chain = tracker.wrap('passthrough', () => query)
+    chain()
+    clock.advance(2)
+    chain()
+    const patched = Object.getOwnPropertyDescriptor(query, 'then')
+    expect(patched).toMatchObject({ enumerable: false, writable: true, configurable: true })
+    clock.advance(3)
+    expect(await query).toBe(object)
+    expect({ reads: query.reads, calls: query.calls }).toEqual({ reads: 1, calls: 1 })
+    expect(tracker.getOperationStats('passthrough')).toMatchObject({
+      totalCount: 2,
+      recentMax: 5,
+      recentMin: 3,
+    })
   })
 })
 

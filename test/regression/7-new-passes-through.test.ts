@@ -32,7 +32,11 @@ it('constructs through the wrapper exactly as through the original', () => {
 
 it('throws a TypeError on new for a wrapped arrow function or method, as the original does', () => {
   const { tracker } = testTracker({ baselineSamples: 10, windowSize: 100 })
-  const method = { method: () => 1 }.method
+  const { method } = {
+    method() {
+      return 1
+    },
+  }
   for (const fn of [() => 1, method]) {
     const Wrapped = tracker.wrap('op', fn) as unknown as new () => unknown
     expect(() => new Wrapped()).toThrow(TypeError)
