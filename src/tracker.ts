@@ -232,9 +232,11 @@ export class PerformanceTracker {
 
   /**
    * Returns a function that times every call of `fn` under `name`: sync calls until they return,
-   * returned promises (any thenable) until they settle; throws and rejections count as failures
-   * and reach the caller unchanged. With `enabled: false` it returns `fn` itself.
-   * @throws InvalidArgumentError for an invalid `name` or when `fn` is not a function.
+   * a returned native promise until it settles, another thenable until the first settlement after
+   * the caller calls its `then`. Throws and rejections count as failures. The caller gets exactly
+   * what `fn` gives (see docs/api.md); `new` works as on `fn`. With `enabled: false` it returns
+   * `fn` itself.
+   * @throws InvalidArgumentError when `name` is empty or `fn` is not a function.
    */
   // biome-ignore lint/suspicious/noExplicitAny: wraps functions of any signature
   wrap<F extends (this: any, ...args: any[]) => any>(name: string, fn: F): F {

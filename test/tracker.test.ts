@@ -271,7 +271,7 @@ describe('wrap', () => {
     expect(t.getOperationStats('load')?.errorRate).toBe(1)
   })
 
-  it('times any thenable, as await would adopt it', async () => {
+  it('times a thenable until it settles; a throwing then counts as a failure', async () => {
     const { tracker: t } = tracker()
     // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, on purpose
     const thenable = { then: (ok: (v: number) => void) => ok(7) }
