@@ -239,10 +239,13 @@ export class PerformanceTracker {
    * @throws InvalidArgumentError when `name` is empty or `fn` is not a function.
    */
   // biome-ignore lint/suspicious/noExplicitAny: wraps functions of any signature
-  wrap<F extends (this: any, ...args: any[]) => any>(name: string, fn: F): F {
+  wrap<F extends ((this: any, ...args: any[]) => any) | (abstract new (...args: any[]) => any)>(
+    name: string,
+    fn: F,
+  ): F {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'a function', fn)
     const target = this.timedTarget(name)
-    return target === null ? fn : createTimedFunction(fn, () => target)
+    return target === null ? fn : (createTimedFunction(fn as never, () => target) as F)
   }
 
   /** A method decorator bound to this tracker (both TypeScript decorator modes). */

@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest'
+import { expect, expectTypeOf, it } from 'vitest'
 import { testTracker } from '../helpers/tracker.js'
 
 // Issue 7: `new` on a wrapped function called the original without `new`: a class threw, and
@@ -13,11 +13,10 @@ class Shape {
   }
 }
 
-type Constructor = new (kind: string) => Shape
-
 it('constructs through the wrapper exactly as through the original', () => {
   const { tracker } = testTracker({ baselineSamples: 10, windowSize: 100 })
-  const Wrapped = tracker.wrap('Shape', Shape as unknown as () => Shape) as unknown as Constructor
+  const Wrapped = tracker.wrap('Shape', Shape) // typed as the class itself
+  expectTypeOf(Wrapped).toEqualTypeOf<typeof Shape>()
   expect(Wrapped.prototype).toBe(Shape.prototype)
   const circle = new Wrapped('circle')
   expect(circle).toBeInstanceOf(Shape)
