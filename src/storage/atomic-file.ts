@@ -297,7 +297,7 @@ export interface LockOptions {
 export function tryLockSync(path: string, staleMs: number): FileLock | undefined {
   const lockPath = `${path}.lock`
   for (let attempt = 0; attempt < 2; attempt++) {
-    const lock = createLock(lockPath)
+    const lock = createLock(path)
     if (lock !== undefined) return lock
     if (!breakIfStale(lockPath, staleMs)) return undefined
   }
@@ -314,7 +314,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<F
   const started = Date.now()
   let delayMs = 2
   for (;;) {
-    const lock = createLock(lockPath)
+    const lock = createLock(path)
     if (lock !== undefined) return lock
     if (breakIfStale(lockPath, options.staleMs)) continue
     const waited = Date.now() - started
@@ -325,37 +325,59 @@ export async function acquireLock(path: string, options: LockOptions): Promise<F
   }
 }
 
-function createLock(lockPath: string): FileLock | undefined {
+/**
+ * Creates `<path>.lock` with its owner inside, or returns undefined when it exists. The owner is
+ * written to a temporary file first and linked into place, so a lock file is never seen empty
+ * (a writer killed between creating and filling it would leave a lock nobody could judge).
+ */
+function createLock(path: string): FileLock | undefined {
+  const lockPath = `${path}.lock`
   const owner: LockOwner = {
     pid: process.pid,
     threadId,
     host: HOST,
     nonce: Math.random().toString(36).slice(2),
   }
-  let fd: number
+  const temp = tempName(path) // removed with dead writers' leftovers if we die right here
   try {
-    fd = openSync(lockPath, 'wx')
+    writeFileSync(temp, JSON.stringify(owner), { flag: 'wx' })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    mkdirSync(dirname(path), { recursive: true })
+    return createLock(path)
+  }
+  try {
+    linkSync(temp, lockPath)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EEXIST') return undefined
-    if (code !== 'ENOENT') throw error
-    mkdirSync(dirname(lockPath), { recursive: true })
-    return createLock(lockPath)
-  }
-  try {
-    writeFileSync(fd, JSON.stringify(owner))
+    // No hard links on this file system: create the lock file exclusively, then fill it.
+    if (code === undefined || !['EPERM', 'ENOTSUP', 'ENOSYS', 'EXDEV'].includes(code)) throw error
+    if (!createExclusively(lockPath, JSON.stringify(owner))) return undefined
   } finally {
-    closeSync(fd)
+    unlinkSafe(temp)
   }
   return {
     release() {
-      try {
-        if (readOwner(lockPath)?.nonce === owner.nonce) unlinkSync(lockPath)
-      } catch {
-        // Already gone (taken over as stale): nothing to release.
-      }
+      if (readOwner(lockPath)?.nonce === owner.nonce) unlinkSafe(lockPath)
     },
   }
+}
+
+function createExclusively(file: string, text: string): boolean {
+  let fd: number
+  try {
+    fd = openSync(file, 'wx')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+  try {
+    writeFileSync(fd, text)
+  } finally {
+    closeSync(fd)
+  }
+  return true
 }
 
 function readOwner(lockPath: string): LockOwner | undefined {

@@ -37,7 +37,11 @@ async function trial(delayMs: number) {
   const after = new Set(baselinesIn(path)) // throws if the file is not valid JSON
   const lost = before.filter((name) => !after.has(name))
   const sink = logSink()
-  const tracker = new PerformanceTracker({ storagePath: path, logger: sink.logger })
+  const tracker = new PerformanceTracker({
+    storagePath: path,
+    logger: sink.logger,
+    maxOperations: 100_000,
+  })
   const restored = tracker.getSystemSummary().trackedOperations.length
   await tracker.close()
   return {
