@@ -222,6 +222,8 @@ function deriveWithoutSpecies(
  * `[target, startMs, target, startMs, …]`, emptied at the first settlement.
  */
 const waitingCalls = new WeakMap<AnyFunction, unknown[]>()
+/** Calls one thenable may hold waiting; beyond, a call returning it is timed as it returns. */
+const MAX_WAITING_CALLS = 64
 
 /**
  * Times a thenable without starting it: gives it an own `then` that calls the original one with
@@ -234,6 +236,8 @@ function patchThen(thenable: object, then: AnyFunction, t: TimedTarget, startMs:
   const earlier = waitingCalls.get(then)
   if (earlier !== undefined) {
     // Returned again before it settled (a chainable method returning `this`): one patch, one wait.
+    // Bounded: a thenable returned over and over and never awaited must not hold every call.
+    if (earlier.length >= 2 * MAX_WAITING_CALLS) return false
     earlier.push(t, startMs)
     return true
   }
