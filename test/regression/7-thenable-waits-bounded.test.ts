@@ -6,6 +6,7 @@ import { testTracker } from '../helpers/tracker.js'
 it('times calls beyond 64 waiting on one thenable as they return', async () => {
   const { tracker } = testTracker({ baselineSamples: 10, windowSize: 1000 })
   class Query {
+    // biome-ignore lint/suspicious/noThenProperty: a lazy query builder is a thenable
     then(resolve: (value: number) => void) {
       resolve(1)
     }
