@@ -43,9 +43,11 @@ it.skipIf(!hasStrace || process.platform !== 'linux')(
     )
     expect(rename).toBeGreaterThan(0)
     const fdOf = (line: string | undefined) => line?.match(/= (\d+)$/)?.[1]
-    const temp = calls.findLastIndex(
-      (line, i) => i < rename && /^openat\(.*\.tmp", O_WRONLY/.test(line),
-    )
+    // The temporary file opened last before the rename is the one renamed.
+    const temp = calls
+      .slice(0, rename)
+      .map((line) => /^openat\(.*\.tmp", O_WRONLY/.test(line))
+      .lastIndexOf(true)
     expect(calls.slice(temp, rename)).toContain(`fsync(${fdOf(calls[temp])}) = 0`)
     const folder = calls.findIndex(
       (line, i) => i > rename && line.includes(`"${dir}/data", O_RDONLY`),
