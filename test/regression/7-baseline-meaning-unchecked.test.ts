@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
 import { Baseline } from '../../src/index.js'
+import { editFile, fileTracker, savedFile } from '../helpers/baseline-file.js'
 import { seededRandom } from '../helpers/random.js'
-import { editFile, fileTracker, savedFile } from './helpers.js'
 
 // Issue 7: the loader only checked "finite and >= 0": p95 1e308 switched slow-call warnings
 // off, failureCount 1e15 the error detector, sampleCount 0.5 the maturing guard.

@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, expect, it, vi } from 'vitest'
 import { PerformanceTracker } from '../../src/index.js'
+import { establish } from '../helpers/baseline-file.js'
 import { tempDir } from '../helpers/tmp.js'
-import { establish } from './helpers.js'
 
 afterEach(() => {
   vi.useRealTimers()

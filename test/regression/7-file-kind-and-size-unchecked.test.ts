@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
+import { establish, fileTracker, savedFile } from '../helpers/baseline-file.js'
 import { ERROR } from '../helpers/log-sink.js'
 import { tempDir } from '../helpers/tmp.js'
-import { establish, fileTracker, savedFile } from './helpers.js'
 
 // Issue 7: a FIFO at the path blocked the constructor forever; files of any size were read.
 it.skipIf(process.platform === 'win32')('refuses a FIFO at once and leaves it alone', async () => {

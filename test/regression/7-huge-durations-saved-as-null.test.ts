@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
 import { InvalidDurationError, MAX_DURATION_MS } from '../../src/index.js'
+import { fileTracker } from '../helpers/baseline-file.js'
 import { tempDir } from '../helpers/tmp.js'
-import { fileTracker } from './helpers.js'
 
 // Issue 7: durations >= 3.4e38 were recorded, saved as null, and the next start quarantined
 // the whole file. A value that cannot be stored is refused when it is recorded.

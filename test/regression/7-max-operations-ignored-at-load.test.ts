@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
-import { establish, fileTracker, savedFile } from './helpers.js'
+import { establish, fileTracker, savedFile } from '../helpers/baseline-file.js'
 
 // Issue 7: maxOperations did not hold for restored baselines (608,515 operations restored from
 // a 200 MB file). At most maxOperations are restored; the others stay in the file.

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { expect, it } from 'vitest'
+import { editFile, establish, fileTracker, savedFile } from '../helpers/baseline-file.js'
 import { ERROR } from '../helpers/log-sink.js'
-import { editFile, establish, fileTracker, savedFile } from './helpers.js'
 
 // Issue 7: one invalid entry among 100 lost all 100 (the whole file was moved aside).
 it('restores the 99 valid entries, names the invalid one and keeps it byte for byte', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
+import { establish, fileTracker } from '../helpers/baseline-file.js'
 import { tempDir } from '../helpers/tmp.js'
-import { establish, fileTracker } from './helpers.js'
 
 // Issue 7: the operation named __proto__ was dropped on save.
 it('saves and restores the operation named __proto__', async () => {

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
+import { fileTracker } from '../helpers/baseline-file.js'
 import { tempDir } from '../helpers/tmp.js'
-import { fileTracker } from './helpers.js'
 
 // Issue 7: 497 of 1,000 back-to-back quarantines were lost to same-millisecond names.
 it('keeps every file it moves aside, even many in one millisecond', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
+import { establish, fileTracker } from '../helpers/baseline-file.js'
 import { tempDir } from '../helpers/tmp.js'
 import { nextTurn } from '../helpers/tracker.js'
-import { establish, fileTracker } from './helpers.js'
 
 // Issue 7: a resetBaseline in one tracker was undone by another's next save.
 it('keeps a reset: the other writer drops its old baseline too', async () => {

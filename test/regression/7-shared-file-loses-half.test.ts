@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
+import { establish, fileTracker } from '../helpers/baseline-file.js'
 import { tempDir } from '../helpers/tmp.js'
-import { establish, fileTracker } from './helpers.js'
 
 // Issue 7: two trackers (or processes) on one path lost half the baselines: the last writer won.
 it('keeps the baselines of every tracker sharing the file', async () => {

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
+import { fileTracker } from '../helpers/baseline-file.js'
 import { tempDir } from '../helpers/tmp.js'
-import { fileTracker } from './helpers.js'
 
 // Issue 7: temporary files of killed writers were never cleaned (15 of 100 SIGKILLs left one).
 it('removes temporary and lock files of dead writers at load, and keeps a live one', () => {

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Baseline, FILE_FORMAT } from '../../src/index.js'
+import { establish, fileTracker } from '../helpers/baseline-file.js'
 import { logNormal, seededRandom } from '../helpers/random.js'
 import { tempDir } from '../helpers/tmp.js'
 import { testTracker } from '../helpers/tracker.js'
@@ -44,7 +45,7 @@ describe('the checks a reader makes', () => {
 describe('the version 2 file', () => {
   it('stores the digest exactly, as little-endian float32', async () => {
     const path = join(tempDir(), 'b.json')
-    const { tracker } = testTracker({ storagePath: path, baselineSamples: 10, saveDelayMs: 0 })
+    const { tracker } = fileTracker(path)
     for (let i = 0; i < 10; i++) tracker.record('op', 1 + i / 3)
     await tracker.close()
     const file = JSON.parse(readFileSync(path, 'utf8'))
@@ -62,8 +63,8 @@ describe('the version 2 file', () => {
 describe('reading a version 2 file', () => {
   async function written(): Promise<string> {
     const path = join(tempDir(), 'b.json')
-    const { tracker } = testTracker({ storagePath: path, baselineSamples: 10, saveDelayMs: 0 })
-    for (const name of ['a', 'b', 'c']) for (let i = 0; i < 10; i++) tracker.record(name, 1 + i)
+    const { tracker } = fileTracker(path)
+    for (const name of ['a', 'b', 'c']) establish(tracker, name, 1)
     tracker.resetBaseline('c')
     await tracker.close()
     return path
@@ -83,9 +84,9 @@ describe('reading a version 2 file', () => {
     const path = await written()
     const file = JSON.parse(readFileSync(path, 'utf8'))
     writeFileSync(path, JSON.stringify(file, null, 2))
-    const { tracker } = testTracker({ storagePath: path, baselineSamples: 10, saveDelayMs: 0 })
+    const { tracker } = fileTracker(path)
     expect(tracker.getSystemSummary().trackedOperations).toEqual(['a', 'b'])
-    for (let i = 0; i < 10; i++) tracker.record('c', 1 + i) // learned after the reset: replaces it
+    establish(tracker, 'c', 1) // learned after the reset: replaces it
     await tracker.close()
     const saved = JSON.parse(readFileSync(path, 'utf8'))
     expect(Object.keys(saved.baselines)).toEqual(['a', 'b', 'c'])

@@ -1,40 +1,20 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  Baseline,
-  FILE_FORMAT,
-  FILE_VERSION,
-  type PerformanceTracker,
-  type TrackerOptions,
-} from '../../src/index.js'
+import { Baseline, FILE_FORMAT, FILE_VERSION } from '../../src/index.js'
+import { establish, fileTracker } from '../helpers/baseline-file.js'
 import { ERROR } from '../helpers/log-sink.js'
 import { tempDir } from '../helpers/tmp.js'
-import { testTracker } from '../helpers/tracker.js'
-
-function open(storagePath: string, options: TrackerOptions = {}) {
-  const { tracker, lines } = testTracker({
-    storagePath,
-    baselineSamples: 10,
-    saveDelayMs: 0,
-    ...options,
-  })
-  return { tracker, lines }
-}
-
-function establish(tracker: PerformanceTracker, name: string, base = 10) {
-  for (let i = 0; i < 10; i++) tracker.record(name, base + i)
-}
 
 describe('baseline persistence', () => {
   it('restores baselines in a new tracker before any new sample', async () => {
     const path = join(tempDir(), 'nested', 'folder', 'baselines.json')
-    const first = open(path).tracker
+    const first = fileTracker(path).tracker
     establish(first, 'db.query')
     establish(first, 'http.get', 100)
     await first.close()
 
-    const { tracker: second, lines } = open(path)
+    const { tracker: second, lines } = fileTracker(path)
     const restored = second.getOperationStats('db.query')
     expect(restored?.baseline).toEqual(first.getOperationStats('db.query')?.baseline)
     expect(restored).toMatchObject({ sampleCount: 0, totalCount: 0, recentMean: null })
@@ -48,7 +28,7 @@ describe('baseline persistence', () => {
   it('writes a compact versioned file atomically, one entry per line, no temporary files', async () => {
     const dir = tempDir()
     const path = join(dir, 'b.json')
-    const { tracker } = open(path)
+    const { tracker } = fileTracker(path)
     establish(tracker, 'op')
     establish(tracker, 'db "main"\nquery')
     tracker.resetBaseline('op')
@@ -73,7 +53,7 @@ describe('baseline persistence', () => {
     expect(file.baselines.op.digest.f32le).toMatch(/^[A-Za-z0-9+/]+=*$/)
     expect(Object.keys(file.resets)).toEqual(['reset.only'])
     // what was written is what the next tracker restores
-    const second = open(path).tracker
+    const second = fileTracker(path).tracker
     expect(second.getOperationStats('op')?.baseline).toEqual(
       tracker.getOperationStats('op')?.baseline,
     )
@@ -82,7 +62,7 @@ describe('baseline persistence', () => {
 
   it('debounces writes and flush() waits for them', async () => {
     const path = join(tempDir(), 'b.json')
-    const { tracker } = open(path, { saveDelayMs: 60_000 })
+    const { tracker } = fileTracker(path, { saveDelayMs: 60_000 })
     establish(tracker, 'op')
     expect(existsSync(path)).toBe(false)
     await tracker.flush()
@@ -90,7 +70,7 @@ describe('baseline persistence', () => {
   })
 
   it('treats a missing file as normal', () => {
-    const { tracker, lines } = open(join(tempDir(), 'none.json'))
+    const { tracker, lines } = fileTracker(join(tempDir(), 'none.json'))
     expect(tracker.getSystemSummary().trackedOperations).toEqual([])
     expect(lines).toEqual([])
   })
@@ -106,7 +86,7 @@ describe('baseline persistence', () => {
     const dir = tempDir()
     const path = join(dir, 'b.json')
     writeFileSync(path, content)
-    const { tracker, lines } = open(path)
+    const { tracker, lines } = fileTracker(path)
     expect(tracker.getSystemSummary().trackedOperations).toEqual([])
     const error = lines.find((l) => l.level === ERROR)
     expect(error?.msg).toMatch(/moved it to .*b\.json\.corrupt-/)
@@ -124,7 +104,7 @@ describe('baseline persistence', () => {
     const path = join(dir, 'b.json')
     const content = JSON.stringify({ format: FILE_FORMAT, version: 99, baselines: {} })
     writeFileSync(path, content)
-    const { tracker, lines } = open(path)
+    const { tracker, lines } = fileTracker(path)
     expect(lines.find((l) => l.level === ERROR)?.msg).toMatch(
       /has version 99; this perfwatch reads versions 1 to 2\. It is left alone/,
     )
@@ -154,21 +134,23 @@ describe('baseline persistence', () => {
         2,
       ),
     )
-    const { tracker } = open(path)
+    const { tracker } = fileTracker(path)
     expect(tracker.getOperationStats('v1.op')?.baseline).toEqual(baseline.toSummary())
     establish(tracker, 'op')
     await tracker.flush()
     const file = JSON.parse(readFileSync(path, 'utf8'))
     expect(file.version).toBe(2)
     expect(Object.keys(file.baselines)).toEqual(['op', 'v1.op'])
-    expect(open(path).tracker.getOperationStats('v1.op')?.baseline).toEqual(baseline.toSummary())
+    expect(fileTracker(path).tracker.getOperationStats('v1.op')?.baseline).toEqual(
+      baseline.toSummary(),
+    )
   })
 
   it('never writes over a folder where the file should be', async () => {
     const dir = tempDir()
     const path = join(dir, 'b.json')
     mkdirSync(path)
-    const { tracker, lines } = open(path)
+    const { tracker, lines } = fileTracker(path)
     expect(lines.filter((l) => l.level === ERROR).map((l) => l.msg)).toEqual([
       expect.stringMatching(/is not a regular file\); it is left alone/),
     ])
@@ -180,7 +162,7 @@ describe('baseline persistence', () => {
 
   it('logs a failed write, keeps working in memory, and saves once the cause is gone', async () => {
     const dir = tempDir()
-    const { tracker, lines } = open(join(dir, 'sub', 'b.json'))
+    const { tracker, lines } = fileTracker(join(dir, 'sub', 'b.json'))
     writeFileSync(join(dir, 'sub'), 'x') // the folder to create is now a file
     establish(tracker, 'op')
     await tracker.flush()

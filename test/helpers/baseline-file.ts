@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TrackerOptions } from '../../src/index.js'
-import { tempDir } from '../helpers/tmp.js'
-import { testTracker } from '../helpers/tracker.js'
+import { tempDir } from './tmp.js'
+import { testTracker } from './tracker.js'
 
 /** A tracker saving to `path` at once, with baselines of 10 samples. */
 export function fileTracker(path: string, options: TrackerOptions = {}) {
