@@ -14,6 +14,11 @@ export interface BaselineSummary {
   stdDev: number
   /** How many successful samples the baseline was built from. */
   sampleCount: number
+  /**
+   * Calls per second while those samples were recorded (tracker clock), so a degradation can be
+   * read against the load of its baseline; `null` when unknown (files written before 0.2).
+   */
+  callsPerSecond: number | null
   /** When the baseline was established, ISO-8601. */
   establishedAt: string
 }
@@ -74,6 +79,7 @@ export class Baseline implements BaselineSummary {
   readonly mean: number
   readonly stdDev: number
   readonly sampleCount: number
+  readonly callsPerSecond: number | null
   readonly establishedAt: string
   /** Failed calls seen while the samples were collected (0 when unknown). */
   readonly failureCount: number
@@ -105,6 +111,7 @@ export class Baseline implements BaselineSummary {
     this.mean = summary.mean
     this.stdDev = summary.stdDev
     this.sampleCount = summary.sampleCount
+    this.callsPerSecond = summary.callsPerSecond
     this.establishedAt = summary.establishedAt
     this.failureCount = summary.failureCount
     this.stdDevThreshold = options.stdDevThreshold ?? 2
@@ -121,7 +128,7 @@ export class Baseline implements BaselineSummary {
   static fromSamples(
     operation: string,
     samples: Samples,
-    options: BaselineOptions & { failureCount?: number } = {},
+    options: BaselineOptions & { failureCount?: number; callsPerSecond?: number | null } = {},
     establishedAt: Date = new Date(),
   ): Baseline {
     if (samples.length < 2) {
@@ -147,6 +154,7 @@ export class Baseline implements BaselineSummary {
         mean: s.mean,
         stdDev: s.stdDev,
         sampleCount: samples.length,
+        callsPerSecond: rateOrNull(options.callsPerSecond),
         establishedAt: establishedAt.toISOString(),
         // The reference failure rate is capped at one failure per success (50 %): a stored
         // count above it is what a corrupted file looks like, and the loader refuses it.
@@ -213,6 +221,7 @@ export class Baseline implements BaselineSummary {
         p99: Math.max(p95, clamp(merged.p99, current.p99)),
         mean: clamp(merged.mean, current.mean),
         stdDev: clamp(merged.stdDev, current.stdDev),
+        callsPerSecond: current.callsPerSecond,
         failureCount: current.failureCount,
       },
       options,
@@ -262,6 +271,7 @@ export class Baseline implements BaselineSummary {
         mean: pooledMean,
         stdDev: total > 1 ? Math.sqrt(Math.max(0, squares / (total - 1))) : 0,
         sampleCount: Math.round(total),
+        callsPerSecond: mergedRate(parts),
         establishedAt: establishedAt.toISOString(),
         failureCount: parts.reduce((sum, part) => sum + part.baseline.failureCount, 0),
       },
@@ -337,6 +347,10 @@ export class Baseline implements BaselineSummary {
     if (typeof establishedAt !== 'string' || Number.isNaN(Date.parse(establishedAt))) {
       fail('establishedAt is not an ISO-8601 date')
     }
+    const callsPerSecond = record.callsPerSecond ?? null
+    if (callsPerSecond !== null && rateOrNull(callsPerSecond) === null) {
+      fail('callsPerSecond is not a positive number or null')
+    }
     const problem = digestProblem(centroids, samples, { p50, p99, mean, stdDev })
     if (problem !== undefined) fail(problem)
     return new Baseline(
@@ -349,6 +363,7 @@ export class Baseline implements BaselineSummary {
         mean,
         stdDev,
         sampleCount: samples,
+        callsPerSecond: callsPerSecond as number | null,
         establishedAt: establishedAt as string,
         failureCount: failureCount as number,
       },
@@ -420,6 +435,7 @@ export class Baseline implements BaselineSummary {
       mean: this.mean,
       stdDev: this.stdDev,
       sampleCount: this.sampleCount,
+      callsPerSecond: this.callsPerSecond,
       establishedAt: this.establishedAt,
     }
   }
@@ -516,4 +532,21 @@ function digestProblem(
     return `stdDev ${summary.stdDev} is wider than the digest's range [${low}, ${high}]`
   }
   return undefined
+}
+
+/** A call rate to keep: a finite number > 0, else null (unknown). */
+function rateOrNull(value: unknown): number | null {
+  return typeof value === 'number' && value > 0 && value < Number.POSITIVE_INFINITY ? value : null
+}
+
+/** The sample-weighted mean of the rates the parts know, or null when none does. */
+function mergedRate(parts: ReadonlyArray<{ baseline: Baseline; weight: number }>): number | null {
+  let weighted = 0
+  let weights = 0
+  for (const { baseline, weight } of parts) {
+    if (baseline.callsPerSecond === null) continue
+    weighted += weight * baseline.callsPerSecond
+    weights += weight
+  }
+  return weights > 0 ? weighted / weights : null
 }

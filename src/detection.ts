@@ -11,9 +11,19 @@
  *   - tail: weights grid-searched for "5% of calls 10x slower", a tail-only degradation.
  *
  * A third, Bernoulli CUSUM watches failures against the failure rate seen while the baseline was
- * learned. The state is `degraded` from the sample a chart reaches its limit until every chart
- * has drained back to 0 (hysteresis: healthy samples drain the shift chart by 0.68 and the tail
- * chart by 0.63 per sample on average, so one fast call never clears an incident).
+ * learned.
+ *
+ * Evidence is time-aware: samples are grouped into slices of SLICE_MS by their end time, and a
+ * slice can move a chart up by at most 40 % of its limit (its net score, negatives included,
+ * is capped). Samples that finish together, as every call in flight does after a GC pause or a
+ * blocked event loop, are one piece of evidence, not N: a degradation needs at least three
+ * distinct slices of slow calls. At 1,000 calls/s a slice holds ~20 samples and the cap rarely
+ * binds on a real slowdown.
+ *
+ * The state is `degraded` from the sample a chart reaches its limit until every chart has
+ * drained back to 0 (healthy samples drain the shift chart by 0.68 and the tail chart by 0.63 per
+ * sample on average, so one fast call never clears an incident) and stayed below its limit for
+ * `holdMs` more: a degradation that returns within the hold is the same episode, raised once.
  *
  * Updating is O(1) and allocation-free: a few comparisons and additions.
  */
@@ -22,6 +32,20 @@
 const SHIFT = Int8Array.of(-3, -1, 3, 8, 15)
 /** Tail chart weights per band. */
 const TAIL = Int8Array.of(-1, -1, -1, 2, 24)
+
+/**
+ * Length of an evidence slice, ms. A stall's late calls finish within a few ms of each other; 20
+ * ms keeps a burst in one or two slices (never three) while a 2x slowdown at 1,000 calls/s still
+ * raises within about 60 samples (docs/detection.md has the calibration).
+ */
+export const SLICE_MS = 20
+
+/**
+ * A slice adds at most this share of a chart's limit, so a degradation needs at least three
+ * slices of evidence: a burst that straddles two slices cannot raise one. (A third of the limit
+ * needs three slices too, but delays a 2x slowdown at 1,000 calls/s from ~55 to ~62 samples.)
+ */
+const SLICE_CAP = 0.4
 
 /** Fewest baseline samples a detector is built from: below it baseline noise swamps the test. */
 export const MIN_DETECTION_SAMPLES = 500
@@ -96,9 +120,23 @@ export class DegradationDetector {
   private readonly referenceErrorRate: number
   private readonly failureScore: number
   private readonly successScore: number
+  private readonly shiftCap: number
+  private readonly tailCap: number
+  private readonly holdMs: number
   private shift = 0
   private tail = 0
   private errors = 0
+  /** The current slice: when it started, the charts at its start and its net scores. */
+  private sliceStartMs = Number.NEGATIVE_INFINITY
+  private shiftAtSlice = 0
+  private tailAtSlice = 0
+  private errorsAtSlice = 0
+  private shiftNet = 0
+  private tailNet = 0
+  private errorsNet = 0
+  /** While degraded: every chart has been back at 0 since `quietSinceMs`, none at its limit. */
+  private isQuiet = false
+  private quietSinceMs = 0
   /** Samples seen by the detector; the charts' onsets are indices into this count. */
   private samples = 0
   /** The last sample at which each chart was 0: the charts' onset estimates. */
@@ -113,10 +151,13 @@ export class DegradationDetector {
    * @param toleranceMs the bands are cut this many ms above the baseline's quantiles, so shifts
    * smaller than that are never reported (sub-millisecond methods move by microseconds with JIT
    * and GC); it only makes healthy samples fall lower, so false alarms can only get rarer.
+   * @param holdMs how long every chart must stay below its limit after draining to 0 before a
+   * degradation clears (by the samples' end times).
    * @throws RangeError when the reference has fewer than MIN_DETECTION_SAMPLES samples.
    */
-  constructor(reference: DetectorReference, toleranceMs = 0) {
+  constructor(reference: DetectorReference, toleranceMs = 0, holdMs = 0) {
     this.toleranceMs = toleranceMs
+    this.holdMs = holdMs
     const limits = chartLimits(reference.sampleCount)
     if (limits === undefined) {
       throw new RangeError(
@@ -125,6 +166,8 @@ export class DegradationDetector {
     }
     this.shiftLimit = limits.shift
     this.tailLimit = limits.tail
+    this.shiftCap = Math.floor(limits.shift * SLICE_CAP)
+    this.tailCap = Math.floor(limits.tail * SLICE_CAP)
     this.referenceSamples = reference.sampleCount
     // Reference failure rate (e + 1) / (n + 2), at least 0.1%; the alternative is 4x that or
     // 2 points more, whichever is larger. Scores are the log-likelihood ratios of the two.
@@ -150,9 +193,9 @@ export class DegradationDetector {
     return this.isDegradedNow
   }
 
-  /** Scores one successful sample. */
-  success(durationMs: number): Transition {
-    return this.score(this.bandOf(durationMs))
+  /** Scores one successful sample that ended at `endMs` (the tracker's clock). */
+  success(durationMs: number, endMs: number): Transition {
+    return this.score(this.bandOf(durationMs), endMs)
   }
 
   /** The band of a duration: 0 (≤ p50) … 4 (above p99); ties fall low (conservative). */
@@ -171,32 +214,83 @@ export class DegradationDetector {
    * integer here, never a double: a double argument to a call V8 does not inline is boxed into a
    * heap number (garbage collection fell from 4.4% to 2.9% of a record loop's profile).
    */
-  score(band: number): Transition {
+  score(band: number, endMs: number): Transition {
     const samples = ++this.samples
-    const shift = Math.min(this.shiftLimit, Math.max(0, this.shift + (SHIFT[band] as number)))
-    const tail = Math.min(this.tailLimit, Math.max(0, this.tail + (TAIL[band] as number)))
+    this.enterSlice(endMs)
+    this.shiftNet += SHIFT[band] as number
+    this.tailNet += TAIL[band] as number
+    const shift = Math.min(
+      this.shiftLimit,
+      Math.max(0, this.shiftAtSlice + Math.min(this.shiftNet, this.shiftCap)),
+    )
+    const tail = Math.min(
+      this.tailLimit,
+      Math.max(0, this.tailAtSlice + Math.min(this.tailNet, this.tailCap)),
+    )
     this.shift = shift
     this.tail = tail
     // The onset estimate is the last sample at which the chart was 0.
     this.shiftZeroAt = shift === 0 ? samples : this.shiftZeroAt
     this.tailZeroAt = tail === 0 ? samples : this.tailZeroAt
     // The error chart only moves down on a success; it is 0 nearly always.
-    if (this.errors !== 0) this.errors = Math.max(0, this.errors + this.successScore)
-    if (this.isDegradedNow) {
-      if (shift === 0 && tail === 0 && this.errors === 0) return this.clear()
-    } else if (shift >= this.shiftLimit || tail >= this.tailLimit) {
-      return this.raise(shift >= this.shiftLimit ? 'shift' : 'tail')
-    }
-    return NO_CHANGE
+    if (this.errors !== 0 || this.errorsNet > 0) this.scoreErrors(this.successScore)
+    return this.transition(endMs)
   }
 
-  /** Scores one failed sample (failures only feed the error chart). */
-  failure(): Transition {
+  /** Scores one failed sample that ended at `endMs` (failures only feed the error chart). */
+  failure(endMs: number): Transition {
     this.samples++
+    this.enterSlice(endMs)
     if (this.errors === 0) this.errorsZeroAt = this.samples - 1
-    this.errors = Math.min(this.errors + this.failureScore, ERROR_LIMIT)
-    if (!this.isDegradedNow && this.errors >= ERROR_LIMIT) return this.raise('errors')
-    return NO_CHANGE
+    this.scoreErrors(this.failureScore)
+    return this.transition(endMs)
+  }
+
+  private scoreErrors(score: number): void {
+    this.errorsNet += score
+    const cap = ERROR_LIMIT * SLICE_CAP
+    this.errors = Math.min(
+      ERROR_LIMIT,
+      Math.max(0, this.errorsAtSlice + Math.min(this.errorsNet, cap)),
+    )
+  }
+
+  /** Starts a new slice when `endMs` is outside the current one (NaN: every sample its own). */
+  private enterSlice(endMs: number): void {
+    const elapsed = endMs - this.sliceStartMs
+    if (elapsed < SLICE_MS && elapsed >= 0) return
+    this.sliceStartMs = endMs
+    this.shiftAtSlice = this.shift
+    this.tailAtSlice = this.tail
+    this.errorsAtSlice = this.errors
+    this.shiftNet = 0
+    this.tailNet = 0
+    this.errorsNet = 0
+  }
+
+  private transition(endMs: number): Transition {
+    const atLimit =
+      this.shift >= this.shiftLimit || this.tail >= this.tailLimit || this.errors >= ERROR_LIMIT
+    if (!this.isDegradedNow) {
+      if (!atLimit) return NO_CHANGE
+      this.rule =
+        this.shift >= this.shiftLimit ? 'shift' : this.tail >= this.tailLimit ? 'tail' : 'errors'
+      this.isDegradedNow = true
+      this.isQuiet = false
+      return RAISED
+    }
+    if (atLimit) {
+      this.isQuiet = false // the episode goes on
+    } else if (!this.isQuiet && this.shift === 0 && this.tail === 0 && this.errors === 0) {
+      this.isQuiet = true
+      this.quietSinceMs = endMs
+    }
+    // Drained to 0 once, and no chart back at its limit for holdMs since (a clock that failed,
+    // NaN, cannot time the hold: it is not waited for).
+    if (!this.isQuiet || endMs - this.quietSinceMs < this.holdMs) return NO_CHANGE
+    this.isDegradedNow = false
+    this.isQuiet = false
+    return CLEARED
   }
 
   /** Samples since the chart that raised the current degradation last left 0: the onset estimate. */
@@ -222,16 +316,5 @@ export class DegradationDetector {
       referenceErrorRate: this.referenceErrorRate,
       referenceSamples: this.referenceSamples,
     }
-  }
-
-  private raise(rule: DetectionRule): Transition {
-    this.rule = rule
-    this.isDegradedNow = true
-    return RAISED
-  }
-
-  private clear(): Transition {
-    this.isDegradedNow = false
-    return CLEARED
   }
 }

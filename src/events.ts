@@ -20,6 +20,12 @@ export interface DegradationEvent {
   baselineP95: number
   /** Failed share of the samples since the onset. */
   recentErrorRate: number
+  /**
+   * Calls per second now (over the last second or more) and while the baseline was learned;
+   * `null` when unknown. Three times the traffic with a `shift` is load, not necessarily code.
+   */
+  callsPerSecond: number | null
+  baselineCallsPerSecond: number | null
   detector: DetectorStats
 }
 
@@ -46,17 +52,81 @@ export interface BaselineEvent {
   baseline?: BaselineSummary
 }
 
+/** p50, p95 and p99 of a set of samples, in ms. */
+export interface Quantiles {
+  p50: number
+  p95: number
+  p99: number
+}
+
+/**
+ * Emitted when an operation kept getting slower while it learned its baseline, so it stays
+ * `learning` and no degradation can be reported: after `refusals` maturings were refused in a
+ * row (3, then 6, 12, ...). The way out: `acceptCurrentAsBaseline(operation)` when the slower
+ * behaviour is the new normal, `resetBaseline(operation)` to learn from scratch.
+ */
+export interface BaselineUnstableEvent {
+  operation: string
+  at: string
+  refusals: number
+  /** The first baseline the later samples were compared with. */
+  firstBaseline: Quantiles & { sampleCount: number }
+  /** The samples of the last refused attempt. */
+  recent: Quantiles & { sampleCount: number }
+  /** Share of those samples above the first baseline's p50, and the most that is accepted. */
+  shareAboveP50: number
+  limit: number
+}
+
+/** Emitted once per stall of the process (the event loop was blocked), not per operation. */
+export interface StallEvent {
+  /** When the stall was noticed, ISO-8601. */
+  at: string
+  /** How long the event loop was blocked, ms (the longest event-loop delay seen). */
+  durationMs: number
+  eventLoopDelayP99Ms: number
+  eventLoopDelayMaxMs: number
+  /** Longest garbage-collection pause in the same interval, ms; `null` when none was seen. */
+  gcPauseMs: number | null
+  /** Operations with slow calls that finished during or right after the stall. */
+  operations: string[]
+}
+
+/**
+ * Emitted when most operations are degraded at once (at least 3 and at least half of those with
+ * a detector): one process or host incident (CPU starvation, GC, a shared dependency), not that
+ * many separate regressions. `ended` is set on the event emitted when it is over.
+ */
+export interface ProcessSlowdownEvent {
+  at: string
+  /** The degraded operations. */
+  operations: string[]
+  /** Operations with a detector that are not idle. */
+  activeOperations: number
+  ended: boolean
+}
+
 /** Events of `tracker.on(name, listener)`. */
 export interface TrackerEvents {
   degradation: DegradationEvent
   recovery: RecoveryEvent
   baseline: BaselineEvent
+  'baseline-unstable': BaselineUnstableEvent
+  stall: StallEvent
+  'process-slowdown': ProcessSlowdownEvent
 }
 
 export type TrackerEventName = keyof TrackerEvents
 export type TrackerListener<K extends TrackerEventName> = (event: TrackerEvents[K]) => void
 
-export const EVENT_NAMES: readonly TrackerEventName[] = ['degradation', 'recovery', 'baseline']
+export const EVENT_NAMES: readonly TrackerEventName[] = [
+  'degradation',
+  'recovery',
+  'baseline',
+  'baseline-unstable',
+  'stall',
+  'process-slowdown',
+]
 
 /** A minimal typed emitter: listeners are called in order; one that throws is reported. */
 export class Emitter {
@@ -64,6 +134,9 @@ export class Emitter {
     degradation: [],
     recovery: [],
     baseline: [],
+    'baseline-unstable': [],
+    stall: [],
+    'process-slowdown': [],
   }
 
   on<K extends TrackerEventName>(name: K, listener: TrackerListener<K>): void {

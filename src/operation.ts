@@ -9,8 +9,15 @@ import {
 } from './detection.js'
 import { type Summary, summarize } from './stats.js'
 
-/** Where an operation stands: learning its baseline, healthy, or in a sustained degradation. */
-export type OperationState = 'learning' | 'ok' | 'degraded'
+/**
+ * Where an operation stands: learning its baseline, healthy, in a sustained degradation, or
+ * `idle`: it has a detector but no sample for `idleAfterMs` (an open degradation is not shown as
+ * such while nothing is measured; it goes on when samples come back).
+ */
+export type OperationState = 'learning' | 'ok' | 'degraded' | 'idle'
+
+/** Calls per second are measured over windows of at least this long. */
+const RATE_WINDOW_MS = 1000
 
 /** A snapshot of one operation, as `getOperationStats(name)` returns it. Durations are in ms. */
 export interface OperationStats {
@@ -23,6 +30,8 @@ export interface OperationStats {
   sampleCount: number
   /** Samples ever recorded for this operation by this tracker. */
   totalCount: number
+  /** Calls per second over the last second or more (tracker clock); `null` before it can tell. */
+  callsPerSecond: number | null
   /** Share of the window's samples that succeeded; `null` while the window is empty. */
   successRate: number | null
   /** Share of the window's samples that failed; `null` while the window is empty. */
@@ -73,8 +82,17 @@ export interface OperationListener {
   onTransition(operation: Operation, transition: Transition): void
   /** A rolling baseline has seen `refreshSamples` more samples: refresh it off the hot path. */
   onRefreshDue(operation: Operation): void
-  /** Samples collected to mature a baseline were slower than it; they were discarded. */
-  onMaturingRejected(operation: Operation, shareAboveP50: number, limit: number): void
+  /**
+   * Samples collected to mature a baseline were slower than it; they were discarded.
+   * `refusals` counts the refusals in a row; `recent` summarises the discarded samples.
+   */
+  onMaturingRejected(
+    operation: Operation,
+    shareAboveP50: number,
+    limit: number,
+    refusals: number,
+    recent: Summary & { count: number },
+  ): void
 }
 
 /** How an operation learns and keeps its baseline. */
@@ -88,6 +106,10 @@ export interface OperationConfig {
   refreshSamples: number
   /** Shifts smaller than this are not reported by the detector, in ms. */
   detectionToleranceMs: number
+  /** A degradation clears only after its charts stayed quiet this long, ms. */
+  recoveryHoldMs: number
+  /** With no sample for this long an operation is `idle`, ms. */
+  idleAfterMs: number
   baselineOptions: BaselineOptions
 }
 
@@ -154,6 +176,17 @@ export class Operation {
   private sinceRefresh = 0
   /** A degradation was raised since the last rolling refresh: the next one is skipped. */
   private hadIncident = false
+  /** End of the newest sample, tracker clock; NaN before any. */
+  private lastEndMs = Number.NaN
+  /** The call-rate window: its start, the calls in it, and the rate of the last full one. */
+  private rateStartMs = Number.NaN
+  private rateCount = 0
+  private lastRate = Number.NaN
+  /** When the first learning sample ended and the calls counted before it. */
+  private learningStartMs = Number.NaN
+  private learningStartCount = 0
+  /** Maturings refused in a row (a slowdown during learning). */
+  private refusals = 0
 
   constructor(name: string, config: OperationConfig, listener: OperationListener) {
     this.name = name
@@ -183,9 +216,10 @@ export class Operation {
     this.head = i + 1 === this.capacity ? 0 : i + 1
     if (this.count < this.capacity) this.count++
     this.totalCount++
+    this.countCall(endMs)
     if (!success) {
       this.durations[i] = -durationMs
-      this.recordFailure()
+      this.recordFailure(endMs)
       return
     }
     this.durations[i] = durationMs + 0 // a -0 success would read as a 0 ms failure
@@ -193,12 +227,12 @@ export class Operation {
     if (detector === null) {
       if (durationMs > this.degradedAboveMs)
         this.slowSample(durationMs, endMs, metadata, moreMetadata)
-      if (this.learning !== null) this.learn(durationMs)
+      if (this.learning !== null) this.learn(durationMs, endMs)
       return
     }
     if (durationMs > this.degradedAboveMs)
       this.slowSample(durationMs, endMs, metadata, moreMetadata)
-    const transition = detector.score(detector.bandOf(durationMs))
+    const transition = detector.score(detector.bandOf(durationMs), endMs)
     if (transition !== NO_CHANGE) this.transition(transition)
     if (this.refreshSamples !== 0 && ++this.sinceRefresh >= this.refreshSamples) {
       this.refreshDue(detector)
@@ -217,6 +251,7 @@ export class Operation {
   /** Forgets the baseline and learns a new one from the next samples. */
   reset(resetAt: number, change: 'reset' | 'adopted' = 'reset'): void {
     this.resetAt = resetAt
+    this.refusals = 0
     this.baseline = undefined
     this.degradedAboveMs = Number.POSITIVE_INFINITY
     this.detector = null
@@ -232,7 +267,12 @@ export class Operation {
   acceptWindow(resetAt: number): boolean {
     const samples = this.windowSuccesses()
     if (samples.length < this.config.baselineSamples) return false
-    this.replaceBaseline(this.buildBaseline(samples, this.count - samples.length), resetAt)
+    const baseline = this.buildBaseline(
+      samples,
+      this.count - samples.length,
+      this.callRate(this.lastEndMs),
+    )
+    this.replaceBaseline(baseline, resetAt)
     this.listener.onBaseline(this, 'accepted')
     return true
   }
@@ -280,8 +320,8 @@ export class Operation {
     return true
   }
 
-  /** Statistics of the window and counters, computed now (O(window log window)). */
-  snapshot(): OperationStats {
+  /** Statistics of the window and counters at `nowMs` (O(window log window)). */
+  snapshot(nowMs: number): OperationStats {
     const n = this.count
     const window = new Float64Array(n)
     let successes = 0
@@ -294,10 +334,11 @@ export class Operation {
     const checked = this.totalCount - this.failureCount - this.uncheckedCount
     const stats: OperationStats = {
       operation: this.name,
-      state: this.state,
+      state: this.stateAt(nowMs),
       degradedSince: this.degradedSince,
       sampleCount: n,
       totalCount: this.totalCount,
+      callsPerSecond: this.callRate(nowMs),
       successRate: n > 0 ? successes / n : null,
       errorRate: n > 0 ? (n - successes) / n : null,
       recentMean: s?.mean ?? null,
@@ -336,8 +377,10 @@ export class Operation {
     }
   }
 
-  get state(): OperationState {
+  /** The state at `nowMs` (tracker clock): `idle` after `idleAfterMs` without a sample. */
+  stateAt(nowMs: number): OperationState {
     if (this.detector === null) return 'learning'
+    if (nowMs - this.lastEndMs >= this.config.idleAfterMs) return 'idle'
     return this.detector.isDegraded ? 'degraded' : 'ok'
   }
 
@@ -349,11 +392,11 @@ export class Operation {
     return this.degradedCount
   }
 
-  private recordFailure(): void {
+  private recordFailure(endMs: number): void {
     this.failureCount++
     // Failures never enter a baseline; they feed the error chart only.
     if (this.learning !== null) this.learningFailures++
-    const transition = this.detector?.failure() ?? NO_CHANGE
+    const transition = this.detector?.failure(endMs) ?? NO_CHANGE
     if (transition !== NO_CHANGE) this.transition(transition)
   }
 
@@ -378,21 +421,26 @@ export class Operation {
     this.listener.onDegradedSample(this, durationMs, endMs, metadata, more)
   }
 
-  private learn(durationMs: number): void {
+  private learn(durationMs: number, endMs: number): void {
     if (this.baseline === undefined) this.uncheckedCount++
     const learning = this.learning as Float64Array
+    if (this.learned === 0) {
+      this.learningStartMs = endMs
+      this.learningStartCount = this.totalCount - 1
+    }
     learning[this.learned++] = durationMs
     if (this.learned === learning.length) {
-      this.finishLearning(learning)
+      this.finishLearning(learning, endMs)
     } else if (this.learned === this.config.baselineSamples && this.baseline === undefined) {
       // The first baseline, for the per-sample rule; learning goes on to maturity.
-      this.install(this.buildBaseline(learning.slice(0, this.learned), this.learningFailures))
+      const samples = learning.slice(0, this.learned)
+      this.install(this.buildBaseline(samples, this.learningFailures, this.learningRate(endMs)))
       this.guardFrom = this.learned
       this.listener.onBaseline(this, 'established')
     }
   }
 
-  private finishLearning(samples: Float64Array): void {
+  private finishLearning(samples: Float64Array, endMs: number): void {
     const first = this.baseline
     if (first !== undefined) {
       // Guard: the samples collected since `first` should straddle its p50 about evenly. The
@@ -406,21 +454,62 @@ export class Operation {
       const limit = 0.5 + 4 * Math.sqrt(0.25 / m + 0.25 / first.sampleCount)
       if (m > 0 && above / m > limit) {
         this.startLearning()
-        this.listener.onMaturingRejected(this, above / m, limit)
+        const recent = { ...summarize(samples.subarray(this.guardFrom)), count: m }
+        this.listener.onMaturingRejected(this, above / m, limit, ++this.refusals, recent)
         return
       }
     }
+    this.refusals = 0
     this.learning = null
-    this.install(this.buildBaseline(samples, this.learningFailures))
+    this.install(this.buildBaseline(samples, this.learningFailures, this.learningRate(endMs)))
     this.listener.onBaseline(this, first === undefined ? 'established' : 'matured')
   }
 
   /** A baseline of this operation from successful samples (takes ownership of them). */
-  private buildBaseline(samples: Float64Array, failureCount: number): Baseline {
+  private buildBaseline(
+    samples: Float64Array,
+    failureCount: number,
+    callsPerSecond: number | null,
+  ): Baseline {
     return Baseline.fromSamples(this.name, samples, {
       ...this.config.baselineOptions,
       failureCount,
+      callsPerSecond,
     })
+  }
+
+  /** Calls per second since learning started, or null when the clock cannot tell. */
+  private learningRate(endMs: number): number | null {
+    const elapsed = endMs - this.learningStartMs
+    return elapsed > 0 ? ((this.totalCount - this.learningStartCount) * 1000) / elapsed : null
+  }
+
+  /** Counts a call for the call rate and idle state: a comparison and a count per sample. */
+  private countCall(endMs: number): void {
+    this.lastEndMs = endMs
+    const elapsed = endMs - this.rateStartMs
+    if (elapsed < RATE_WINDOW_MS && elapsed >= 0) {
+      this.rateCount++
+    } else {
+      if (elapsed >= RATE_WINDOW_MS) this.lastRate = (this.rateCount * 1000) / elapsed
+      this.rateStartMs = endMs
+      this.rateCount = 1
+    }
+  }
+
+  /**
+   * Calls per second now: over the last full window of at least a second, or the current one
+   * when there is none yet; null when the clock cannot tell.
+   */
+  callRate(nowMs: number): number | null {
+    if (Number.isFinite(this.lastRate)) return this.lastRate
+    const elapsed = nowMs - this.rateStartMs
+    return elapsed > 0 ? (this.rateCount * 1000) / elapsed : null
+  }
+
+  /** When the newest sample ended, tracker clock (NaN before any). */
+  get lastSampleMs(): number {
+    return this.lastEndMs
   }
 
   /** Uses `baseline` from now on; starts the detector if it has enough samples, else matures. */
@@ -428,7 +517,11 @@ export class Operation {
     this.baseline = baseline
     this.degradedAboveMs = baseline.degradedAboveMs
     if (chartLimits(baseline.sampleCount) !== undefined) {
-      this.detector = new DegradationDetector(baseline, this.config.detectionToleranceMs)
+      this.detector = new DegradationDetector(
+        baseline,
+        this.config.detectionToleranceMs,
+        this.config.recoveryHoldMs,
+      )
       this.learning = null
       this.sinceRefresh = 0
     } else if (this.learning === null) {
@@ -441,6 +534,7 @@ export class Operation {
     this.learned = 0
     this.learningFailures = 0
     this.guardFrom = 0
+    this.learningStartMs = Number.NaN
   }
 
   private learningSize(): number {

@@ -68,6 +68,23 @@ export interface TrackerOptions {
    */
   detectionToleranceMs?: number
   /**
+   * A sustained degradation clears only once the detector's charts have drained to 0 and none
+   * came back to its limit for this many ms (by `clock`): a slowdown that returns within it is
+   * the same episode, raised once and recovered once. `0` clears as soon as they drain.
+   * @default 10000
+   */
+  recoveryHoldMs?: number
+  /**
+   * An operation with no sample for this many ms (by `clock`) shows as `idle`, not `ok` or
+   * `degraded`: a state is only as current as its last sample. @default 60000
+   */
+  idleAfterMs?: number
+  /**
+   * Watch the event loop (and GC pauses) and report process stalls as one `stall` event and log
+   * line, not as a degradation of every operation. @default true
+   */
+  watchProcess?: boolean
+  /**
    * A baseline file larger than this many bytes is not read; it is left alone and a clear error
    * is logged (see file-format.md). @default 67108864 (64 MiB)
    */
@@ -100,6 +117,9 @@ export const DEFAULTS = {
   refreshSamples: 10_000,
   maxBaselineChange: 0.1,
   detectionToleranceMs: 0.1,
+  recoveryHoldMs: 10_000,
+  idleAfterMs: 60_000,
+  watchProcess: true,
   maxFileBytes: 64 * 1024 * 1024,
 } as const satisfies Record<keyof TrackerOptions, unknown>
 
@@ -121,6 +141,8 @@ const LIMITS = {
   detectionSamples: [MIN_DETECTION_SAMPLES, 100_000],
   refreshSamples: [1, 1_000_000_000],
   detectionToleranceMs: [0, 60_000],
+  recoveryHoldMs: [0, 86_400_000],
+  idleAfterMs: [1, 86_400_000],
   maxFileBytes: [1024, 2 ** 31 - 1],
 } as const
 
@@ -145,6 +167,10 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
   }
   const enabled = option(options, 'enabled')
   if (typeof enabled !== 'boolean') throw new InvalidOptionError('enabled', 'a boolean', enabled)
+  const watchProcess = option(options, 'watchProcess')
+  if (typeof watchProcess !== 'boolean') {
+    throw new InvalidOptionError('watchProcess', 'a boolean', watchProcess)
+  }
   const clock = option(options, 'clock')
   if (typeof clock !== 'function') throw new InvalidOptionError('clock', 'a function', clock)
   const baselinePolicy = option(options, 'baselinePolicy')
@@ -179,6 +205,9 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
     refreshSamples: integer(options, 'refreshSamples', windowSize),
     maxBaselineChange,
     detectionToleranceMs: decimal(options, 'detectionToleranceMs'),
+    recoveryHoldMs: integer(options, 'recoveryHoldMs'),
+    idleAfterMs: integer(options, 'idleAfterMs'),
+    watchProcess,
     maxFileBytes: integer(options, 'maxFileBytes'),
   }
 }

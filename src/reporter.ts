@@ -2,10 +2,11 @@ import type { Baseline } from './baseline.js'
 import type { Clock } from './clock.js'
 import { runSoon } from './defer.js'
 import { CLEARED, type DetectionRule, RAISED, type Transition } from './detection.js'
-import type { Emitter } from './events.js'
+import type { Emitter, ProcessSlowdownEvent, StallEvent } from './events.js'
 import { formatDuration, formatMs, formatPercent } from './format.js'
 import { RateLimiter, type SafeLogger } from './log.js'
 import type { BaselineChange, Operation } from './operation.js'
+import type { Summary } from './stats.js'
 
 /** Per-operation state of the per-sample warning limiter. */
 interface SlowCalls {
@@ -169,13 +170,88 @@ export class Reporter {
     )
   }
 
-  maturingRejected(operation: Operation, shareAboveP50: number, limit: number): void {
+  maturingRejected(
+    operation: Operation,
+    shareAboveP50: number,
+    limit: number,
+    refusals: number,
+    recent: Summary & { count: number },
+    unstableAfter: number,
+  ): void {
     this.logger.warn(
-      { operation: operation.name, shareAboveP50, limit },
+      { operation: operation.name, shareAboveP50, limit, refusals },
       `${operation.name} got slower while its baseline was maturing ` +
         `(${formatPercent(shareAboveP50)} of calls above the first baseline's p50, limit ` +
         `${formatPercent(limit)}): keeping the first baseline and learning again`,
     )
+    // Reported at unstableAfter refusals in a row, then at 2x, 4x, ... as many.
+    const ratio = refusals / unstableAfter
+    const first = operation.baseline
+    if (!Number.isInteger(ratio) || (ratio & (ratio - 1)) !== 0 || first === undefined) return
+    const event = {
+      operation: operation.name,
+      at: new Date().toISOString(),
+      refusals,
+      firstBaseline: {
+        p50: first.p50,
+        p95: first.p95,
+        p99: first.p99,
+        sampleCount: first.sampleCount,
+      },
+      recent: { p50: recent.p50, p95: recent.p95, p99: recent.p99, sampleCount: recent.count },
+      shareAboveP50,
+      limit,
+    }
+    const name = JSON.stringify(operation.name)
+    this.logger.warn(
+      { event: 'baseline-unstable', ...event },
+      `${operation.name} has kept getting slower than its first baseline through ${refusals} ` +
+        `learning attempts (recent p50 ${formatMs(recent.p50)}, p95 ${formatMs(recent.p95)} vs ` +
+        `first baseline p50 ${formatMs(first.p50)}, p95 ${formatMs(first.p95)}), so it stays ` +
+        'learning and no degradation can be reported. If this is its new normal, call ' +
+        `tracker.acceptCurrentAsBaseline(${name}); to learn from scratch, ` +
+        `tracker.resetBaseline(${name}).`,
+    )
+    if (this.emitter.has('baseline-unstable')) {
+      this.emitter.emit('baseline-unstable', event, this.reportError)
+    }
+  }
+
+  /** A stall of the process, with the operations that had slow calls during it. */
+  stall(event: StallEvent): void {
+    const affected =
+      event.operations.length === 0
+        ? 'no timed call was slowed'
+        : `slow calls of ${listNames(event.operations)} are the stall, not degradations`
+    const gc = event.gcPauseMs === null ? '' : `, longest GC pause ${formatMs(event.gcPauseMs)}`
+    this.logger.warn(
+      { event: 'stall', ...event },
+      `The process stalled for ${formatMs(event.durationMs)} (event-loop delay p99 ` +
+        `${formatMs(event.eventLoopDelayP99Ms)}, max ${formatMs(event.eventLoopDelayMaxMs)}${gc}): ` +
+        affected,
+    )
+    if (this.emitter.has('stall')) this.emitter.emit('stall', event, this.reportError)
+  }
+
+  /** Most operations degraded together (or, `ended`, no longer). */
+  processSlowdown(event: ProcessSlowdownEvent): void {
+    if (event.ended) {
+      this.logger.info(
+        { event: 'process-slowdown', ...event },
+        `The process-wide slowdown is over: ${event.operations.length} of ` +
+          `${event.activeOperations} operations still degraded`,
+      )
+    } else {
+      this.logger.error(
+        { event: 'process-slowdown', ...event },
+        `${event.operations.length} of ${event.activeOperations} operations are degraded ` +
+          'together: one process or host incident (CPU starvation, GC, a shared dependency), ' +
+          `not ${event.operations.length} separate regressions: ${listNames(event.operations)}`,
+      )
+    }
+    if (this.emitter.has('process-slowdown')) {
+      this.emitter.emit('process-slowdown', event, this.reportError)
+    }
   }
 
   private raised(operation: Operation): void {
@@ -190,9 +266,10 @@ export class Reporter {
     const rule = detector.rule ?? 'shift'
     const samplesSinceOnset = detector.samplesSinceOnset()
     const onsetCount = operation.recordedCount - samplesSinceOnset
+    const callsPerSecond = operation.callRate(operation.degradedAtMs)
     // The report reads the window: after this call returns, never on the caller's path.
     runSoon(
-      () => this.reportRaised(operation, rule, at, samplesSinceOnset, onsetCount),
+      () => this.reportRaised(operation, rule, at, samplesSinceOnset, onsetCount, callsPerSecond),
       this.reportError,
     )
   }
@@ -203,6 +280,7 @@ export class Reporter {
     at: string,
     samplesSinceOnset: number,
     onsetCount: number,
+    callsPerSecond: number | null,
   ): void {
     const baseline = operation.baseline
     const detector = operation.detector
@@ -223,6 +301,8 @@ export class Reporter {
       baselineP50: baseline.p50,
       baselineP95: baseline.p95,
       recentErrorRate: recent.errorRate,
+      callsPerSecond,
+      baselineCallsPerSecond: baseline.callsPerSecond,
       detector: detector.stats(),
     } as const
     const evidence =
@@ -233,7 +313,8 @@ export class Reporter {
           `vs baseline p50 ${formatMs(baseline.p50)}, p95 ${formatMs(baseline.p95)}`
     const message =
       `Sustained degradation of ${operation.name} (${rule}): ${evidence}; ` +
-      `${samplesSinceOnset} samples since onset`
+      `${samplesSinceOnset} samples since onset; ${formatRate(callsPerSecond)} now vs ` +
+      `${formatRate(baseline.callsPerSecond)} when the baseline was learned`
     if (severity === 'critical') this.logger.error({ event: 'degradation', ...event }, message)
     else this.logger.warn({ event: 'degradation', ...event }, message)
     if (this.emitter.has('degradation')) this.emitter.emit('degradation', event, this.reportError)
@@ -279,6 +360,18 @@ export class Reporter {
     slow.heldSinceMs = nowMs
     slow.heldMaxMs = 0
   }
+}
+
+/** `1234.5` → `"1235 calls/s"`; `null` → `"unknown calls/s"`. */
+function formatRate(callsPerSecond: number | null): string {
+  if (callsPerSecond === null) return 'unknown calls/s'
+  return `${callsPerSecond < 10 ? callsPerSecond.toFixed(1) : Math.round(callsPerSecond)} calls/s`
+}
+
+/** Names for a log line: the first ten, then how many more. */
+function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, 10).join(', ')
+  return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown
 }
 
 function formatNullableMs(value: number | null): string {

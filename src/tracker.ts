@@ -53,6 +53,15 @@ export interface SystemSummary {
   internalErrors: number
 }
 
+/**
+ * Maturings refused in a row (the operation kept getting slower while learning) after which a
+ * `baseline-unstable` event is reported; again after twice as many, and so on.
+ */
+export const UNSTABLE_AFTER_REFUSALS = 3
+
+/** Fewest operations degraded together that make a process-wide slowdown. */
+export const PROCESS_SLOWDOWN_MIN_OPERATIONS = 3
+
 /** Name under which samples of operations beyond `maxOperations` are recorded. */
 export const OVERFLOW_OPERATION = 'perfwatch.overflow'
 
@@ -87,6 +96,7 @@ export class PerformanceTracker {
   private readonly reportInternalError: (error: unknown) => void
   private hasWarnedTimerEviction = false
   private hasWarnedOverflow = false
+  private inProcessSlowdown = false
 
   /**
    * @throws InvalidOptionError (a RangeError naming the option) for an invalid option.
@@ -104,6 +114,8 @@ export class PerformanceTracker {
       detectionSamples: this.options.detectionSamples,
       refreshSamples: this.options.baselinePolicy === 'rolling' ? this.options.refreshSamples : 0,
       detectionToleranceMs: this.options.detectionToleranceMs,
+      recoveryHoldMs: this.options.recoveryHoldMs,
+      idleAfterMs: this.options.idleAfterMs,
       baselineOptions: { stdDevThreshold: this.options.stdDevThreshold },
     }
     const reporter = new Reporter(
@@ -117,11 +129,21 @@ export class PerformanceTracker {
     this.listener = {
       onDegradedSample: (operation, durationMs, endMs, metadata, more) =>
         reporter.slowSample(operation, durationMs, endMs, metadata, more),
-      onTransition: (operation, transition) => reporter.transition(operation, transition),
+      onTransition: (operation, transition) => {
+        reporter.transition(operation, transition)
+        this.checkProcessSlowdown()
+      },
       onBaseline: (operation, change) => this.baselineChanged(operation, change),
       onRefreshDue: (operation) => this.scheduleRefresh(operation),
-      onMaturingRejected: (operation, share, limit) =>
-        reporter.maturingRejected(operation, share, limit),
+      onMaturingRejected: (operation, share, limit, refusals, recent) =>
+        reporter.maturingRejected(
+          operation,
+          share,
+          limit,
+          refusals,
+          recent,
+          UNSTABLE_AFTER_REFUSALS,
+        ),
     }
     const path = this.options.storagePath
     if (path !== null) {
@@ -214,7 +236,7 @@ export class PerformanceTracker {
       durationMs < MAX_DURATION_MS &&
       this.enabled
     ) {
-      operation.record(durationMs, true, Number.NaN)
+      operation.record(durationMs, true, readClock(this.clock, this.reportInternalError))
       return
     }
     this.recordChecked(name, durationMs, options)
@@ -227,7 +249,12 @@ export class PerformanceTracker {
     }
     const success = options === undefined ? true : successOf(options)
     if (this.enabled)
-      this.operation(name).record(durationMs, success, Number.NaN, options?.metadata)
+      this.operation(name).record(
+        durationMs,
+        success,
+        readClock(this.clock, this.reportInternalError),
+        options?.metadata,
+      )
   }
 
   /**
@@ -303,7 +330,7 @@ export class PerformanceTracker {
   acceptCurrentAsBaseline(name: string): void {
     const operation = this.knownOperation(name)
     if (!operation.acceptWindow(Date.now())) {
-      const stats = operation.snapshot()
+      const stats = operation.snapshot(this.now())
       const successes = Math.round((stats.successRate ?? 0) * stats.sampleCount)
       throw new NotEnoughSamplesError(name, successes, this.options.baselineSamples)
     }
@@ -314,13 +341,13 @@ export class PerformanceTracker {
    * known about it: O(1), for health checks and loops that cannot wait for events.
    */
   getOperationState(name: string): OperationState | undefined {
-    return this.operations.get(name)?.state
+    return this.operations.get(name)?.stateAt(this.now())
   }
 
   /** Statistics of one operation, or `undefined` when nothing is known about it. */
   getOperationStats(name: string): OperationStats | undefined {
     if (typeof name !== 'string') throw new InvalidArgumentError('name', 'a string', name)
-    return this.operations.get(name)?.snapshot()
+    return this.operations.get(name)?.snapshot(this.now())
   }
 
   /** Totals, the statistics of every operation and the count of internal errors. */
@@ -328,8 +355,9 @@ export class PerformanceTracker {
     const entries: Array<[string, OperationStats]> = []
     let totalOperations = 0
     let degradedOperations = 0
+    const nowMs = this.operations.size > 0 ? this.now() : Number.NaN
     for (const [name, operation] of this.operations) {
-      const stats = operation.snapshot()
+      const stats = operation.snapshot(nowMs)
       entries.push([name, stats])
       totalOperations += stats.totalCount
       degradedOperations += stats.degradedCount
@@ -358,6 +386,11 @@ export class PerformanceTracker {
     this.reporter.flushHeld()
     await this.store?.close()
     this.timers.clear()
+  }
+
+  /** The tracker clock's reading, NaN (reported) when it fails. */
+  private now(): number {
+    return readClock(this.clock, this.reportInternalError)
   }
 
   private operation(name: string): Operation {
@@ -421,6 +454,33 @@ export class PerformanceTracker {
       baseline?.fillDigest()
     }, this.reportInternalError)
     this.store?.scheduleSave()
+  }
+
+  /**
+   * After a raise or a clear: when at least 3 operations and at least half of the active ones
+   * (with a detector, not idle) are degraded, that is one process-wide incident, reported once
+   * when it starts and once when it ends. O(operations), only on transitions.
+   */
+  private checkProcessSlowdown(): void {
+    const nowMs = this.now()
+    const degraded: string[] = []
+    let active = 0
+    for (const operation of this.operations.values()) {
+      const state = operation.stateAt(nowMs)
+      if (state === 'ok' || state === 'degraded') active++
+      if (state === 'degraded') degraded.push(operation.name)
+    }
+    const isSlowdown =
+      degraded.length >= PROCESS_SLOWDOWN_MIN_OPERATIONS && 2 * degraded.length >= active
+    if (isSlowdown === this.inProcessSlowdown) return
+    this.inProcessSlowdown = isSlowdown
+    const event = {
+      at: new Date().toISOString(),
+      operations: degraded,
+      activeOperations: active,
+      ended: !isSlowdown,
+    }
+    runSoon(() => this.reporter.processSlowdown(event), this.reportInternalError)
   }
 
   private scheduleRefresh(operation: Operation): void {

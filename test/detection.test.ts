@@ -28,13 +28,30 @@ function referenceOf(draw: () => number, failureCount = 0) {
 function detectorFor(seed = 1, failureCount = 0) {
   const draw = logNormal(seed)
   const reference = referenceOf(draw, failureCount)
-  return { detector: new DegradationDetector(reference), reference, draw }
+  const detector = new DegradationDetector(reference)
+  return { detector, feed: timed(detector), reference, draw }
+}
+
+/** Feeds a detector samples that end `msApart` apart (1 ms: 1,000 calls/s). */
+function timed(detector: DegradationDetector, msApart = 1) {
+  let nowMs = 0
+  return {
+    success: (durationMs: number) => detector.success(durationMs, (nowMs += msApart)),
+    failure: () => detector.failure((nowMs += msApart)),
+    /** The next samples end together, `ms` later (a stall). */
+    pause: (ms: number) => {
+      nowMs += ms
+    },
+    at: (ms: number) => {
+      nowMs = ms
+    },
+  }
 }
 
 /** Feeds `next()` until the state changes; returns how many samples that took. */
-function samplesUntil(detector: DegradationDetector, next: () => number, max = 100_000): number {
+function samplesUntil(feed: ReturnType<typeof timed>, next: () => number, max = 100_000): number {
   for (let i = 1; i <= max; i++) {
-    if (detector.success(next()) !== NO_CHANGE) return i
+    if (feed.success(next()) !== NO_CHANGE) return i
   }
   return Number.POSITIVE_INFINITY
 }
@@ -52,17 +69,17 @@ describe('chartLimits', () => {
 
 describe('DegradationDetector', () => {
   it('raises nothing on 100,000 healthy samples from the baseline distribution', () => {
-    const { detector, draw } = detectorFor(2)
+    const { detector, feed, draw } = detectorFor(2)
     let transitions = 0
-    for (let i = 0; i < 100_000; i++) if (detector.success(draw()) !== NO_CHANGE) transitions++
+    for (let i = 0; i < 100_000; i++) if (feed.success(draw()) !== NO_CHANGE) transitions++
     expect(transitions).toBe(0)
     expect(detector.isDegraded).toBe(false)
   })
 
   it('detects a 2x shift of the whole distribution within a few dozen samples', () => {
-    const { detector, draw } = detectorFor(3)
-    for (let i = 0; i < 2000; i++) detector.success(draw())
-    const delay = samplesUntil(detector, () => 2 * draw())
+    const { detector, feed, draw } = detectorFor(3)
+    for (let i = 0; i < 2000; i++) feed.success(draw())
+    const delay = samplesUntil(feed, () => 2 * draw())
     // weights per band (-3, -1, 3, 8, 15); at 2x about 62% of samples land above p75
     expect(delay).toBeGreaterThan(16) // 240 / 15: it needs evidence, not one sample
     expect(delay).toBeLessThan(150)
@@ -72,36 +89,36 @@ describe('DegradationDetector', () => {
   })
 
   it('detects a tail-only degradation: 5% of calls 10x slower', () => {
-    const { detector, draw } = detectorFor(4)
+    const { detector, feed, draw } = detectorFor(4)
     let k = 0
-    const delay = samplesUntil(detector, () => (++k % 20 === 0 ? 10 : 1) * draw())
+    const delay = samplesUntil(feed, () => (++k % 20 === 0 ? 10 : 1) * draw())
     expect(delay).toBeLessThan(2000)
     expect(detector.rule).toBe('tail')
   })
 
   it('a single very slow call raises nothing', () => {
-    const { detector, draw, reference } = detectorFor(5)
-    expect(detector.success(reference.p99 * 100)).toBe(NO_CHANGE)
-    expect(samplesUntil(detector, draw, 10_000)).toBe(Number.POSITIVE_INFINITY)
+    const { detector, feed, draw, reference } = detectorFor(5)
+    expect(feed.success(reference.p99 * 100)).toBe(NO_CHANGE)
+    expect(samplesUntil(feed, draw, 10_000)).toBe(Number.POSITIVE_INFINITY)
   })
 
   it('holds the degraded state on alternating fast and slow calls (hysteresis)', () => {
-    const { detector, reference } = detectorFor(6)
+    const { detector, feed, reference } = detectorFor(6)
     const fast = reference.p50 / 2
     const slow = reference.p99 * 2
-    samplesUntil(detector, () => slow)
+    samplesUntil(feed, () => slow)
     expect(detector.isDegraded).toBe(true)
     for (let i = 0; i < 10_000; i++) {
-      expect(detector.success(i % 2 === 0 ? fast : slow)).toBe(NO_CHANGE)
+      expect(feed.success(i % 2 === 0 ? fast : slow)).toBe(NO_CHANGE)
     }
     expect(detector.isDegraded).toBe(true)
   })
 
   it('clears only after a sustained healthy stretch, not on the first fast call', () => {
-    const { detector, reference, draw } = detectorFor(7)
-    samplesUntil(detector, () => reference.p99 * 2)
-    expect(detector.success(reference.p50 / 2)).toBe(NO_CHANGE)
-    const recovery = samplesUntil(detector, draw)
+    const { detector, feed, reference, draw } = detectorFor(7)
+    samplesUntil(feed, () => reference.p99 * 2)
+    expect(feed.success(reference.p50 / 2)).toBe(NO_CHANGE)
+    const recovery = samplesUntil(feed, draw)
     // both charts are capped at their limits and drain 0.6-0.7 per healthy sample on average
     expect(recovery).toBeGreaterThan(100)
     expect(recovery).toBeLessThan(2000)
@@ -109,38 +126,87 @@ describe('DegradationDetector', () => {
   })
 
   it('raises on a rise in failures, and clears when they stop', () => {
-    const { detector, draw } = detectorFor(8)
+    const { detector, feed, draw } = detectorFor(8)
     for (let i = 0; i < 10_000; i++) {
-      expect(i % 2000 === 0 ? detector.failure() : detector.success(draw())).toBe(NO_CHANGE)
+      expect(i % 2000 === 0 ? feed.failure() : feed.success(draw())).toBe(NO_CHANGE)
     }
     let transition = NO_CHANGE
     let failures = 0
     while (transition === NO_CHANGE) {
       failures++
-      transition = detector.failure()
-      detector.success(draw())
+      transition = feed.failure()
+      feed.success(draw())
     }
     expect(transition).toBe(RAISED)
     expect(detector.rule).toBe('errors')
-    expect(failures).toBeLessThan(12) // limit 20 at ln(21) ≈ 3.04 per failure
+    // limit 20 at ln(21) ≈ 3.04 per failure, at most 8 per 20-ms slice: three slices, ~44 ms
+    expect(failures).toBeLessThan(30)
     expect(detector.stats().errorScore).toBeLessThanOrEqual(ERROR_LIMIT)
     let cleared = 0
-    while (detector.success(draw()) !== CLEARED) cleared++
+    while (feed.success(draw()) !== CLEARED) cleared++
     expect(cleared).toBeGreaterThan(500)
+  })
+
+  it('counts samples that end together as one piece of evidence (a stall)', () => {
+    const { detector, feed, draw, reference } = detectorFor(11)
+    for (let i = 0; i < 3000; i++) feed.success(draw())
+    // 100 calls in flight finish 100 ms late within 2 ms: every one above p99.
+    feed.pause(100)
+    for (let i = 0; i < 100; i++) {
+      feed.at(3100 + 100 + i * 0.02)
+      expect(feed.success(reference.p99 * 10)).toBe(NO_CHANGE)
+    }
+    // the slice added at most 40% of the limit
+    expect(detector.stats().tailScore).toBeLessThanOrEqual(0.4 * detector.stats().tailLimit)
+    // the same 100 calls spread over 100 ms (five slices) are a degradation
+    const spread = detectorFor(11)
+    for (let i = 0; i < 3000; i++) spread.feed.success(spread.draw())
+    expect(samplesUntil(spread.feed, () => reference.p99 * 10, 100)).toBeLessThan(100)
+  })
+
+  it('never raises on a burst that straddles two slices', () => {
+    const { detector, feed, draw, reference } = detectorFor(12)
+    for (let i = 0; i < 3000; i++) feed.success(draw())
+    for (let i = 0; i < 200; i++) {
+      feed.at(3019 + i * 0.01) // from 1 ms before a slice boundary to 1 ms after
+      feed.success(reference.p99 * 10)
+    }
+    expect(detector.isDegraded).toBe(false)
+    expect(detector.stats().tailScore).toBeLessThan(detector.stats().tailLimit)
+  })
+
+  it('treats a slowdown that returns within the hold time as the same episode', () => {
+    const draw = logNormal(13)
+    const detector = new DegradationDetector(referenceOf(draw), 0, 10_000)
+    const feed = timed(detector)
+    for (let i = 0; i < 2000; i++) feed.success(draw())
+    expect(samplesUntil(feed, () => 3 * draw())).toBeLessThan(100)
+    // healthy until the charts drain to 0, then slow again 5 s later: no clear, no new raise
+    while (detector.stats().shiftScore > 0 || detector.stats().tailScore > 0) feed.success(draw())
+    for (let i = 0; i < 5000; i++) expect(feed.success(draw())).toBe(NO_CHANGE)
+    for (let i = 0; i < 200; i++) expect(feed.success(3 * draw())).toBe(NO_CHANGE)
+    expect(detector.isDegraded).toBe(true)
+    // healthy for good: it clears once the charts have stayed quiet for 10 s
+    const recovery = samplesUntil(feed, draw, 100_000)
+    expect(recovery).toBeGreaterThanOrEqual(10_000)
+    expect(recovery).toBeLessThan(12_000)
+    expect(detector.isDegraded).toBe(false)
   })
 
   it('ignores shifts smaller than its tolerance', () => {
     const draw = logNormal(10, 0.2, 0.1) // a 0.2 ms method
     const reference = referenceOf(draw)
     const slightlySlower = () => draw() + 0.02 // +10%: 20 µs
-    expect(samplesUntil(new DegradationDetector(reference, 0), slightlySlower)).toBeLessThan(1000)
-    expect(samplesUntil(new DegradationDetector(reference, 0.1), slightlySlower, 20_000)).toBe(
-      Number.POSITIVE_INFINITY,
+    expect(samplesUntil(timed(new DegradationDetector(reference, 0)), slightlySlower)).toBeLessThan(
+      1000,
     )
+    expect(
+      samplesUntil(timed(new DegradationDetector(reference, 0.1)), slightlySlower, 20_000),
+    ).toBe(Number.POSITIVE_INFINITY)
     // a real slowdown of the same method is still caught
-    expect(samplesUntil(new DegradationDetector(reference, 0.1), () => 3 * draw())).toBeLessThan(
-      200,
-    )
+    expect(
+      samplesUntil(timed(new DegradationDetector(reference, 0.1)), () => 3 * draw()),
+    ).toBeLessThan(200)
   })
 
   it('reports its scores and limits as plain numbers', () => {

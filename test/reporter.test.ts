@@ -104,10 +104,16 @@ describe('sustained degradation', () => {
     const line = lines.find((l) => l.event === 'degradation')
     expect(line).toMatchObject({ level: WARN, operation: 'db.query', rule: 'shift' })
     expect(line?.msg).toMatch(
-      /^Sustained degradation of db\.query \(shift\): recent p50 [\d.]+ms, p95 [\d.]+ms vs baseline p50 [\d.]+ms, p95 [\d.]+ms; \d+ samples since onset$/,
+      /^Sustained degradation of db\.query \(shift\): recent p50 [\d.]+ms, p95 [\d.]+ms vs baseline p50 [\d.]+ms, p95 [\d.]+ms; \d+ samples since onset; \d+ calls\/s now vs \d+ calls\/s when the baseline was learned$/,
     )
+    // the load is in the event, so a reader tells more traffic from slower code
+    expect(raised.callsPerSecond).toBeCloseTo(1000, -1)
+    expect(raised.baselineCallsPerSecond).toBeCloseTo(1000, -1)
     clock.advance(5000)
-    feed(3000)
+    feed(3000) // the charts drain, then must stay quiet for recoveryHoldMs (10 s)
+    await nextTurn()
+    expect(events.recovery).toHaveLength(0)
+    feed(9000)
     await nextTurn()
     expect(events.recovery).toHaveLength(1)
     expect(events.degradation).toHaveLength(1)
@@ -133,9 +139,12 @@ describe('sustained degradation', () => {
   })
 
   it('raises on a rise in failures', async () => {
-    const { tracker, events, feed, draw } = setup({ warningIntervalMs: 0 })
+    const { tracker, clock, events, feed, draw } = setup({ warningIntervalMs: 0 })
     feed(1000)
-    for (let i = 0; i < 50; i++) tracker.record('db.query', draw(), { success: i % 2 === 0 })
+    for (let i = 0; i < 50; i++) {
+      clock.advance(5)
+      tracker.record('db.query', draw(), { success: i % 2 === 0 })
+    }
     await nextTurn()
     expect(events.degradation[0]?.rule).toBe('errors')
     expect(events.degradation[0]?.recentErrorRate).toBeGreaterThan(0.3)

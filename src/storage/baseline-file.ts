@@ -22,7 +22,9 @@ export const FILE_FORMAT = 'perfwatch.baselines'
 export const FILE_VERSION = 2
 
 /** A baseline as version 2 stores it: the summary, failures, lineage and the digest. */
-export interface StoredBaseline extends BaselineSummary {
+export interface StoredBaseline extends Omit<BaselineSummary, 'callsPerSecond'> {
+  /** Calls per second while the samples were recorded; absent when unknown. */
+  callsPerSecond?: number
   failureCount: number
   /** The latest `resetBaseline` or `acceptCurrentAsBaseline` this baseline was learned after. */
   resetAt?: string
@@ -219,8 +221,10 @@ export function serializeEntry(entry: FileEntry): string {
   if (baseline === undefined) {
     return `${key}:{"resetAt":"${new Date(entry.resetAt).toISOString()}"}`
   }
+  const { callsPerSecond, ...summary } = baseline.toSummary()
   const stored: StoredBaseline = {
-    ...baseline.toSummary(),
+    ...summary,
+    ...(callsPerSecond === null ? {} : { callsPerSecond }),
     failureCount: baseline.failureCount,
     ...(entry.resetAt > 0 ? { resetAt: new Date(entry.resetAt).toISOString() } : {}),
     digest: { f32le: encodeCentroids(baseline.centroidData()) },

@@ -133,6 +133,7 @@ describe.each(Object.entries(SCENARIOS))('with %s', (_, scenario) => {
       storagePath: null,
       clock,
       logger: scenario.logger?.() ?? logSink().logger,
+      recoveryHoldMs: 0, // the recovery in the third phase is reported as soon as it drains
     })
     if (scenario.throwingListeners) {
       const throwing = () => {

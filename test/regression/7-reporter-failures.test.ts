@@ -27,7 +27,9 @@ describe('reports made while recording', () => {
       throw new Error('logger broke')
     }
     const logger: Logger = { info: fail, warn: fail, error: fail }
-    const tracker = new PerformanceTracker({ storagePath: null, logger, clock: faultyClock() })
+    const clock = faultyClock()
+    clock.stepMs = 1 // 1,000 calls/s
+    const tracker = new PerformanceTracker({ storagePath: null, logger, clock, recoveryHoldMs: 0 })
     tracker.on('degradation', fail).on('recovery', fail).on('baseline', fail)
     expect(drive(tracker)).toEqual(['ok', 'degraded', 'ok'])
     await nextTurn()
