@@ -36,8 +36,14 @@ function detectorFor(seed = 1, failureCount = 0) {
 function timed(detector: DegradationDetector, msApart = 1) {
   let nowMs = 0
   return {
-    success: (durationMs: number) => detector.success(durationMs, (nowMs += msApart)),
-    failure: () => detector.failure((nowMs += msApart)),
+    success: (durationMs: number) => {
+      nowMs += msApart
+      return detector.success(durationMs, nowMs)
+    },
+    failure: () => {
+      nowMs += msApart
+      return detector.failure(nowMs)
+    },
     /** The next samples end together, `ms` later (a stall). */
     pause: (ms: number) => {
       nowMs += ms
@@ -97,7 +103,7 @@ describe('DegradationDetector', () => {
   })
 
   it('a single very slow call raises nothing', () => {
-    const { detector, feed, draw, reference } = detectorFor(5)
+    const { feed, draw, reference } = detectorFor(5)
     expect(feed.success(reference.p99 * 100)).toBe(NO_CHANGE)
     expect(samplesUntil(feed, draw, 10_000)).toBe(Number.POSITIVE_INFINITY)
   })
