@@ -13,6 +13,7 @@ const ALL = [
   { name: 'accuracy', title: 'Baseline accuracy' },
   { name: 'storage', title: 'Saving and loading baselines' },
   { name: 'detection', title: 'Detection: false alarms, delays, recovery, log volume' },
+  { name: 'service', title: 'Detection in a real service: Express and Fastify under load' },
 ]
 const wanted = process.argv.slice(2)
 const selected = wanted.length > 0 ? ALL.filter((b) => wanted.includes(b.name)) : ALL
