@@ -1,8 +1,30 @@
 /** Numbers for people, in one place: log messages, the demo and reports use these. */
 
-/** `12.3456` → `"12.3ms"`. */
-export function formatMs(durationMs: number): string {
-  return `${durationMs.toFixed(1)}ms`
+/**
+ * A latency, with the precision it needs and at least two significant digits (up to 1 s):
+ *
+ * | duration | printed | examples |
+ * | --- | --- | --- |
+ * | 0 | `0µs` | |
+ * | above 0, below 0.05 µs | `<0.1µs` | |
+ * | 0.05 to 10 µs | µs, one decimal | `0.4µs`, `4.2µs` |
+ * | 10 µs to 1 ms | whole µs | `42µs`, `999µs` |
+ * | 1 to 10 ms | ms, one decimal | `1.0ms`, `9.9ms` |
+ * | 10 ms to 1 s | whole ms | `10ms`, `812ms` |
+ * | 1 s and more | s, one decimal | `1.2s`, `61.0s` |
+ *
+ * A value that rounds up to the next range is printed in it (`0.9996` → `1.0ms`, not `1000µs`).
+ * A NaN, infinite or negative value (never a recorded duration) is printed as it is, in ms.
+ */
+export function formatLatency(durationMs: number): string {
+  if (!(durationMs >= 0 && durationMs < Number.POSITIVE_INFINITY)) return `${durationMs}ms`
+  const us = durationMs * 1000
+  if (us < 0.05) return us === 0 ? '0µs' : '<0.1µs'
+  if (us < 9.95) return `${us.toFixed(1)}µs`
+  if (us < 999.5) return `${Math.round(us)}µs`
+  if (durationMs < 9.95) return `${durationMs.toFixed(1)}ms`
+  if (durationMs < 999.5) return `${Math.round(durationMs)}ms`
+  return `${(durationMs / 1000).toFixed(1)}s`
 }
 
 /** `0.0512` → `"5.1%"`. */

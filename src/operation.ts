@@ -146,7 +146,7 @@ export class Operation {
   degradedAtMs = 0
   degradedAtCount = 0
   degradedCountAtRaise = 0
-  /** The reporter's per-sample warning limiter for this operation. */
+  /** This operation's slow calls held back by the tracker's `SlowCallLog`. */
   slowCalls: object | undefined = undefined
   /**
    * When the latest reset or accept of this operation happened (wall clock, ms since the epoch;

@@ -40,8 +40,9 @@ export interface TrackerOptions {
   /** How long baseline writes are debounced, in ms. @default 1000 */
   saveDelayMs?: number
   /**
-   * Per-sample warnings: at most one line per operation per this many ms (by `clock`), then a
-   * count of the ones held back; `0` turns per-sample lines off. @default 10000
+   * Slow-call lines (the per-sample rule): at most one per this many ms (by `clock`) for the whole
+   * tracker, the first naming one slow call, the next ones summarising the slow calls of every
+   * operation since; `0` turns them off (counting goes on). @default 10000
    */
   warningIntervalMs?: number
   /**
@@ -63,8 +64,9 @@ export interface TrackerOptions {
   /** Largest relative move of p50, p95, mean or std dev in one rolling refresh. @default 0.1 */
   maxBaselineChange?: number
   /**
-   * The detector ignores shifts smaller than this many ms: a 0.2 ms method that becomes 0.21 ms
-   * is not a degradation anyone acts on. @default 0.1
+   * The detector ignores shifts smaller than this many ms, and a slow call is logged only when it
+   * is this far above the per-sample threshold (it is still counted in `degradedCount`): a
+   * 0.2 ms method that becomes 0.21 ms is not a degradation anyone acts on. @default 0.1
    */
   detectionToleranceMs?: number
   /**

@@ -3,30 +3,19 @@ import type { Clock } from './clock.js'
 import { runSoon } from './defer.js'
 import { CLEARED, type DetectionRule, RAISED, type Transition } from './detection.js'
 import type { Emitter, ProcessSlowdownEvent, StallEvent } from './events.js'
-import { formatDuration, formatMs, formatPercent } from './format.js'
-import { RateLimiter, type SafeLogger } from './log.js'
+import { formatDuration, formatLatency, formatPercent } from './format.js'
+import type { SafeLogger } from './log.js'
 import type { BaselineChange, Operation } from './operation.js'
+import type { SlowCallLog } from './slow-calls.js'
 import type { Summary } from './stats.js'
-
-/** Per-operation state of the per-sample warning limiter. */
-interface SlowCalls {
-  limiter: RateLimiter
-  /** Since when calls have been held back, tracker clock. */
-  heldSinceMs: number
-  /** Slowest call held back. */
-  heldMaxMs: number
-}
 
 // The newest samples a degradation report summarises, at least.
 const MIN_RECENT_SAMPLES = 20
 
 /**
- * Turns what operations report into pino lines and events, off the hot path. Per-sample
- * warnings are rate-limited per operation: the first slow call after a quiet interval gets its
- * own line; the ones after it within `warningIntervalMs` are counted, and the first slow call
- * after the interval logs that count instead of a line of its own, so an operation writes at most
- * one per-sample line per interval. While an operation is degraded they are folded into the
- * incident (its transition lines); each transition logs one line.
+ * Turns what operations report into pino lines and events, off the hot path. Slow calls (the
+ * per-sample rule) go to the tracker's `SlowCallLog`, which writes at most one line per
+ * `warningIntervalMs` for the whole tracker; each transition logs one line.
  *
  * `slowSample` and `transition` run inside `Operation.record`, on the caller's path: whatever
  * fails in them (a metadata getter, a bug) is reported as an internal error, never thrown.
@@ -35,22 +24,20 @@ export class Reporter {
   private readonly logger: SafeLogger
   /** The tracker's clock, read safely: NaN when it failed. */
   private readonly clock: Clock
-  private readonly warningIntervalMs: number
+  private readonly slowCalls: SlowCallLog
   private readonly emitter: Emitter
   private readonly reportError: (error: unknown) => void
-  /** Operations that have limiter state, for `flushHeld`. */
-  private readonly limited: Operation[] = []
 
   constructor(
     logger: SafeLogger,
     clock: Clock,
-    warningIntervalMs: number,
+    slowCalls: SlowCallLog,
     emitter: Emitter,
     reportError: (error: unknown) => void,
   ) {
     this.logger = logger
     this.clock = clock
-    this.warningIntervalMs = warningIntervalMs
+    this.slowCalls = slowCalls
     this.emitter = emitter
     this.reportError = reportError
   }
@@ -63,68 +50,12 @@ export class Reporter {
     metadata: unknown,
     more: unknown,
   ): void {
-    try {
-      this.warnSlow(operation, durationMs, endMs, metadata, more)
-    } catch (error) {
-      this.reportError(error)
-    }
+    this.slowCalls.add(operation, durationMs, endMs, metadata, more)
   }
 
-  private warnSlow(
-    operation: Operation,
-    durationMs: number,
-    endMs: number,
-    metadata: unknown,
-    more: unknown,
-  ): void {
-    if (this.warningIntervalMs === 0 || operation.detector?.isDegraded) return
-    const nowMs = endMs >= 0 ? endMs : this.clock()
-    let slow = operation.slowCalls as SlowCalls | undefined
-    if (slow === undefined) {
-      slow = { limiter: new RateLimiter(this.warningIntervalMs), heldSinceMs: nowMs, heldMaxMs: 0 }
-      operation.slowCalls = slow
-      this.limited.push(operation)
-    }
-    // Held back: a comparison and a count, no level check, no line.
-    const held = slow.limiter.take(nowMs)
-    if (held < 0) {
-      if (durationMs > slow.heldMaxMs) slow.heldMaxMs = durationMs
-      return
-    }
-    if (!this.logger.isLevelEnabled('warn')) return
-    if (held > 0) {
-      // One line per interval: the calls held back and this one, as a count.
-      if (durationMs > slow.heldMaxMs) slow.heldMaxMs = durationMs
-      this.logHeld(operation, slow, held + 1, nowMs)
-      return
-    }
-    slow.heldSinceMs = nowMs
-    const baseline = operation.baseline
-    if (baseline === undefined) return
-    this.logger.warn(
-      {
-        operation: operation.name,
-        durationMs,
-        baselineP95: baseline.p95,
-        baselineMean: baseline.mean,
-        baselineStdDev: baseline.stdDev,
-        rule: baseline.degradationRule(durationMs),
-        ...(metadata === undefined && more === undefined
-          ? {}
-          : { metadata: { ...(metadata as object), ...(more as object) } }),
-      },
-      `Performance degradation detected for ${operation.name}: ${formatMs(durationMs)} ` +
-        `(baseline p95: ${formatMs(baseline.p95)})`,
-    )
-  }
-
-  /** Logs the counts of slow calls still held back, for every operation (on close). */
+  /** Logs the slow calls still held back (on close). */
   flushHeld(): void {
-    const nowMs = this.clock()
-    for (const operation of this.limited) {
-      const slow = operation.slowCalls as SlowCalls
-      this.logHeld(operation, slow, slow.limiter.drain(), nowMs)
-    }
+    this.slowCalls.flush()
   }
 
   transition(operation: Operation, transition: Transition): void {
@@ -154,8 +85,8 @@ export class Reporter {
           p99: baseline.p99,
           sampleCount: baseline.sampleCount,
         },
-        `Baseline ${change} for ${operation.name}: p50 ${formatMs(baseline.p50)}, ` +
-          `p95 ${formatMs(baseline.p95)} over ${baseline.sampleCount} samples`,
+        `Baseline ${change} for ${operation.name}: p50 ${formatLatency(baseline.p50)}, ` +
+          `p95 ${formatLatency(baseline.p95)} over ${baseline.sampleCount} samples`,
       )
     }
     if (!this.emitter.has('baseline')) return
@@ -206,8 +137,8 @@ export class Reporter {
     this.logger.warn(
       { event: 'baseline-unstable', ...event },
       `${operation.name} has kept getting slower than its first baseline through ${refusals} ` +
-        `learning attempts (recent p50 ${formatMs(recent.p50)}, p95 ${formatMs(recent.p95)} vs ` +
-        `first baseline p50 ${formatMs(first.p50)}, p95 ${formatMs(first.p95)}), so it stays ` +
+        `learning attempts (recent p50 ${formatLatency(recent.p50)}, p95 ${formatLatency(recent.p95)} vs ` +
+        `first baseline p50 ${formatLatency(first.p50)}, p95 ${formatLatency(first.p95)}), so it stays ` +
         'learning and no degradation can be reported. If this is its new normal, call ' +
         `tracker.acceptCurrentAsBaseline(${name}); to learn from scratch, ` +
         `tracker.resetBaseline(${name}).`,
@@ -223,11 +154,12 @@ export class Reporter {
       event.operations.length === 0
         ? 'no timed call was slowed'
         : `slow calls of ${listNames(event.operations)} are the stall, not degradations`
-    const gc = event.gcPauseMs === null ? '' : `, longest GC pause ${formatMs(event.gcPauseMs)}`
+    const gc =
+      event.gcPauseMs === null ? '' : `, longest GC pause ${formatLatency(event.gcPauseMs)}`
     this.logger.warn(
       { event: 'stall', ...event },
-      `The process stalled for ${formatMs(event.durationMs)} (event-loop delay p99 ` +
-        `${formatMs(event.eventLoopDelayP99Ms)}, max ${formatMs(event.eventLoopDelayMaxMs)}${gc}): ` +
+      `The process stalled for ${formatLatency(event.durationMs)} (event-loop delay p99 ` +
+        `${formatLatency(event.eventLoopDelayP99Ms)}, max ${formatLatency(event.eventLoopDelayMaxMs)}${gc}): ` +
         affected,
     )
     if (this.emitter.has('stall')) this.emitter.emit('stall', event, this.reportError)
@@ -310,7 +242,7 @@ export class Reporter {
         ? `${formatPercent(recent.errorRate)} of recent calls failed vs ` +
           `${formatPercent(event.detector.referenceErrorRate)} in the baseline`
         : `recent p50 ${formatNullableMs(recentP50)}, p95 ${formatNullableMs(event.recentP95)} ` +
-          `vs baseline p50 ${formatMs(baseline.p50)}, p95 ${formatMs(baseline.p95)}`
+          `vs baseline p50 ${formatLatency(baseline.p50)}, p95 ${formatLatency(baseline.p95)}`
     const message =
       `Sustained degradation of ${operation.name} (${rule}): ${evidence}; ` +
       `${samplesSinceOnset} samples since onset; ${formatRate(callsPerSecond)} now vs ` +
@@ -342,24 +274,6 @@ export class Reporter {
       if (this.emitter.has('recovery')) this.emitter.emit('recovery', event, this.reportError)
     }, this.reportError)
   }
-
-  private logHeld(operation: Operation, slow: SlowCalls, held: number, nowMs: number): void {
-    if (held > 0) {
-      this.logger.warn(
-        {
-          operation: operation.name,
-          slowCalls: held,
-          maxDurationMs: slow.heldMaxMs,
-          baselineP95: operation.baseline?.p95,
-        },
-        `${held} more slow calls of ${operation.name} in the last ` +
-          `${formatDuration(nowMs - slow.heldSinceMs)}, max ${formatMs(slow.heldMaxMs)}, ` +
-          `baseline p95 ${formatNullableMs(operation.baseline?.p95 ?? null)}`,
-      )
-    }
-    slow.heldSinceMs = nowMs
-    slow.heldMaxMs = 0
-  }
 }
 
 /** `1234.5` → `"1235 calls/s"`; `null` → `"unknown calls/s"`. */
@@ -375,5 +289,5 @@ function listNames(names: readonly string[]): string {
 }
 
 function formatNullableMs(value: number | null): string {
-  return value === null ? '-' : formatMs(value)
+  return value === null ? '-' : formatLatency(value)
 }

@@ -21,6 +21,7 @@ import {
 } from './operation.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
 import { Reporter } from './reporter.js'
+import { SlowCallLog } from './slow-calls.js'
 import type { FileEntry } from './storage/baseline-file.js'
 import { BaselineStore } from './storage/baseline-store.js'
 import { TimerTable } from './timers.js'
@@ -31,7 +32,10 @@ import { checkName, checkObject } from './validate.js'
 export interface RecordOptions {
   /** Whether the call succeeded; failures count for the error rate only. @default true */
   success?: boolean
-  /** Anything to attach to this sample's degradation warning; passed through, never stored. */
+  /**
+   * Anything to attach to this sample's slow-call line, if it is slow; passed by reference (kept
+   * until the next slow-call line at most), never copied or saved.
+   */
   metadata?: Record<string, unknown>
 }
 
@@ -118,10 +122,18 @@ export class PerformanceTracker {
       idleAfterMs: this.options.idleAfterMs,
       baselineOptions: { stdDevThreshold: this.options.stdDevThreshold },
     }
+    const safeClock = () => readClock(this.clock, this.reportInternalError)
+    const slowCalls = new SlowCallLog(
+      this.logger,
+      safeClock,
+      this.options.warningIntervalMs,
+      this.options.detectionToleranceMs,
+      this.reportInternalError,
+    )
     const reporter = new Reporter(
       this.logger,
-      () => readClock(this.clock, this.reportInternalError),
-      this.options.warningIntervalMs,
+      safeClock,
+      slowCalls,
       this.emitter,
       this.reportInternalError,
     )
@@ -381,7 +393,7 @@ export class PerformanceTracker {
     await this.store?.flush()
   }
 
-  /** Logs held-back warning counts, flushes, then drops open timers; later baselines are not saved. */
+  /** Logs the slow calls held back, flushes, then drops open timers; later baselines are not saved. */
   async close(): Promise<void> {
     this.reporter.flushHeld()
     await this.store?.close()

@@ -178,63 +178,6 @@ describe('sustained degradation', () => {
   })
 })
 
-describe('per-sample warnings', () => {
-  function slowCalls(interval?: number) {
-    const setupResult = setup(interval === undefined ? {} : { warningIntervalMs: interval })
-    setupResult.feed(100) // a baseline exists; the detector is still learning
-    const perSample = () =>
-      setupResult.lines.filter(
-        (l) => /Performance degradation detected|slow calls of/.test(l.msg) && l.level === WARN,
-      )
-    return { ...setupResult, perSample }
-  }
-
-  it('logs at most one line per operation per interval, then a count of the rest', () => {
-    const { tracker, clock, perSample } = slowCalls()
-    tracker.record('db.query', 500)
-    clock.advance(1000)
-    for (const d of [600, 900, 700]) tracker.record('db.query', d)
-    expect(perSample()).toHaveLength(1)
-    clock.advance(9000) // 10 s after the first line
-    tracker.record('db.query', 650)
-    expect(perSample()).toHaveLength(2)
-    expect(perSample()[1]).toMatchObject({ slowCalls: 4, maxDurationMs: 900 })
-    expect(perSample()[1]?.msg).toMatch(
-      /^4 more slow calls of db\.query in the last 10\.0s, max 900\.0ms, baseline p95 [\d.]+ms$/,
-    )
-    expect(tracker.getOperationStats('db.query')?.degradedCount).toBe(5)
-  })
-
-  it('writes the count held back when the tracker closes', async () => {
-    const { tracker, clock, perSample } = slowCalls()
-    tracker.record('db.query', 500)
-    clock.advance(10)
-    tracker.record('db.query', 800)
-    await tracker.close()
-    expect(perSample().map((l) => l.slowCalls)).toEqual([undefined, 1])
-  })
-
-  it('are off with warningIntervalMs: 0, while counting goes on', () => {
-    const { tracker, perSample } = slowCalls(0)
-    for (let i = 0; i < 10; i++) tracker.record('db.query', 500)
-    expect(perSample()).toHaveLength(0)
-    expect(tracker.getOperationStats('db.query')?.degradedCount).toBe(10)
-  })
-
-  it('are folded into the incident while the operation is degraded', async () => {
-    const { tracker, clock, feed, lines, events } = setup()
-    feed(1000)
-    feed(300, 3)
-    await nextTurn()
-    expect(events.degradation).toHaveLength(1)
-    const before = lines.length
-    clock.advance(60_000)
-    feed(3000, 3)
-    expect(tracker.getOperationStats('db.query')?.state).toBe('degraded')
-    expect(lines.slice(before)).toEqual([])
-  })
-})
-
 describe('baseline policies', () => {
   it('rolling: refreshes from an interval without incident, moving at most maxBaselineChange', async () => {
     const { tracker, feed, events } = setup({

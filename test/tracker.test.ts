@@ -117,7 +117,7 @@ describe('baselines', () => {
     expect(new Date(baseline?.establishedAt ?? '').toISOString()).toBe(baseline?.establishedAt)
     await nextTurn() // the line is logged after the call
     expect(lines.filter((l) => l.level === INFO).map((l) => l.msg)).toEqual([
-      'Baseline established for op: p50 3.0ms, p95 100.0ms over 5 samples',
+      'Baseline established for op: p50 3.0ms, p95 100ms over 5 samples',
     ])
   })
 
@@ -129,7 +129,7 @@ describe('baselines', () => {
     expect(lines.filter((l) => l.level === WARN)).toHaveLength(1)
   })
 
-  it('logs a structured warning for a degraded sample', () => {
+  it('logs a structured slow-call line for a degraded sample', () => {
     const { tracker: t, lines } = tracker({ baselineSamples: 10 })
     for (let i = 0; i < 10; i++) t.record('db.query', 90 + i) // p95 99, mean 94.5
     t.record('db.query', 250, { metadata: { table: 'orders' } })
@@ -141,7 +141,8 @@ describe('baselines', () => {
       baselineMean: 94.5,
       rule: 'p95',
       metadata: { table: 'orders' },
-      msg: 'Performance degradation detected for db.query: 250.0ms (baseline p95: 99.0ms)',
+      event: 'slow-call',
+      msg: 'Slow call of db.query: 250ms (baseline p95 99ms)',
     })
     expect(warning?.baselineStdDev).toBeCloseTo(3.0277, 3)
   })

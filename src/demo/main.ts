@@ -1,10 +1,10 @@
 // npm run demo: a decorated service under simulated traffic. Baselines are learned and saved to
 // baselines/demo.json, a slowdown is injected, perfwatch raises one sustained-degradation alert
-// (and rate-limited per-sample warnings), then reports the recovery. Run it twice: the second
+// (and at most one slow-call line per 10 s), then reports the recovery. Run it twice: the second
 // run restores the baselines and checks calls against them from the first one.
 import { pino } from 'pino'
 import pretty from 'pino-pretty'
-import { formatMs, formatPercent } from '../format.js'
+import { formatLatency, formatPercent } from '../format.js'
 import { getPerformanceTracker } from '../index.js'
 import { CheckoutService } from './service.js'
 
@@ -69,10 +69,10 @@ const rows = tracker.getSystemSummary().trackedOperations.map((name) => {
     operation: name,
     state: s?.state,
     samples: s?.sampleCount,
-    'recent p50': s?.recentP50 == null ? '-' : formatMs(s.recentP50),
-    'recent p95': s?.recentP95 == null ? '-' : formatMs(s.recentP95),
-    'baseline p50': s?.baseline ? formatMs(s.baseline.p50) : '-',
-    'baseline p95': s?.baseline ? formatMs(s.baseline.p95) : '-',
+    'recent p50': s?.recentP50 == null ? '-' : formatLatency(s.recentP50),
+    'recent p95': s?.recentP95 == null ? '-' : formatLatency(s.recentP95),
+    'baseline p50': s?.baseline ? formatLatency(s.baseline.p50) : '-',
+    'baseline p95': s?.baseline ? formatLatency(s.baseline.p95) : '-',
     'slow calls': s?.degradedCount,
     'error rate': s?.errorRate == null ? '-' : formatPercent(s.errorRate),
   }

@@ -80,7 +80,7 @@ export function silentTracker(options = {}) {
       if (level === 52) lines.warn++
       else if (level === 53) lines.error++
       else lines.info++
-      if (line.includes('slow calls of') || line.includes('Performance degradation detected')) {
+      if (line.includes('"event":"slow-call')) {
         lines.perSample++
       }
     },

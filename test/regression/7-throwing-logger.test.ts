@@ -52,7 +52,7 @@ describe('a logger that fails never breaks the calls it logs about', () => {
     expect(() => tracker.record('op', 50)).not.toThrow()
     expect(warnings).toHaveLength(1)
     expect(warnings[0]?.[0]).toMatchObject({ operation: 'op', durationMs: 50 })
-    expect(warnings[0]?.[1]).toMatch(/^Performance degradation detected for op/)
+    expect(warnings[0]?.[1]).toMatch(/^Slow call of op: /)
   })
 
   it('accepts pino, pino children and console as they are', () => {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { formatDuration, formatLatency } from '../src/format.js'
+
+describe('formatLatency', () => {
+  it.each([
+    [0, '0µs'],
+    [0.000_01, '<0.1µs'], // 10 ns
+    [0.000_05, '0.1µs'],
+    [0.000_4, '0.4µs'],
+    [0.004_2, '4.2µs'],
+    [0.009_94, '9.9µs'],
+    [0.009_96, '10µs'], // rounds up into whole µs, never "10.0µs"
+    [0.01, '10µs'],
+    [0.042, '42µs'],
+    [0.999_4, '999µs'],
+    [0.999_6, '1.0ms'], // never "1000µs"
+    [1, '1.0ms'],
+    [1.25, '1.3ms'],
+    [9.94, '9.9ms'],
+    [9.96, '10ms'], // never "10.0ms"
+    [10, '10ms'],
+    [812.4, '812ms'],
+    [999.4, '999ms'],
+    [999.6, '1.0s'], // never "1000ms"
+    [1000, '1.0s'],
+    [1234, '1.2s'],
+    [61_000, '61.0s'],
+  ])('%f ms → %s', (durationMs, text) => {
+    expect(formatLatency(durationMs)).toBe(text)
+  })
+
+  it('prints what is not a duration as it is', () => {
+    expect(formatLatency(Number.NaN)).toBe('NaNms')
+    expect(formatLatency(Number.POSITIVE_INFINITY)).toBe('Infinityms')
+    expect(formatLatency(-1)).toBe('-1ms')
+  })
+})
+
+describe('formatDuration', () => {
+  it.each([
+    [850, '850ms'],
+    [10_000, '10.0s'],
+    [252_000, '4.2min'],
+    [5_400_000, '1.5h'],
+  ])('%f ms → %s', (durationMs, text) => {
+    expect(formatDuration(durationMs)).toBe(text)
+  })
+})
