@@ -26,8 +26,12 @@ export {
 } from './errors.js'
 export type {
   BaselineEvent,
+  BaselineUnstableEvent,
   DegradationEvent,
+  ProcessSlowdownEvent,
+  Quantiles,
   RecoveryEvent,
+  StallEvent,
   TrackerEventName,
   TrackerEvents,
   TrackerListener,

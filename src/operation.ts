@@ -187,6 +187,8 @@ export class Operation {
   private learningStartCount = 0
   /** Maturings refused in a row (a slowdown during learning). */
   private refusals = 0
+  /** When the newest slow sample (above the per-sample threshold) ended; -Infinity before any. */
+  lastSlowMs = Number.NEGATIVE_INFINITY
 
   constructor(name: string, config: OperationConfig, listener: OperationListener) {
     this.name = name
@@ -418,6 +420,7 @@ export class Operation {
 
   private slowSample(durationMs: number, endMs: number, metadata: unknown, more: unknown): void {
     this.degradedCount++
+    this.lastSlowMs = endMs
     this.listener.onDegradedSample(this, durationMs, endMs, metadata, more)
   }
 

@@ -82,8 +82,10 @@ export interface TrackerOptions {
    */
   idleAfterMs?: number
   /**
-   * Watch the event loop (and GC pauses) and report process stalls as one `stall` event and log
-   * line, not as a degradation of every operation. @default true
+   * Watch the event loop and report each stall of the process (a blocked event loop, a long GC
+   * pause) as one `stall` event and log line, naming the operations it slowed. Stalls are timed
+   * by `performance.now()`, so this is on by default only with the default `clock`.
+   * @default true with the default clock, false with an injected one
    */
   watchProcess?: boolean
   /**
@@ -100,6 +102,7 @@ export type ResolvedOptions = {
 
 /**
  * Every option's default. `logger: undefined` stands for a new pino logger per tracker;
+ * `watchProcess: undefined` for true with the default clock, false with an injected one;
  * `refreshSamples` is at least `windowSize`.
  */
 export const DEFAULTS = {
@@ -121,7 +124,7 @@ export const DEFAULTS = {
   detectionToleranceMs: 0.1,
   recoveryHoldMs: 10_000,
   idleAfterMs: 60_000,
-  watchProcess: true,
+  watchProcess: undefined,
   maxFileBytes: 64 * 1024 * 1024,
 } as const satisfies Record<keyof TrackerOptions, unknown>
 
@@ -169,12 +172,13 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
   }
   const enabled = option(options, 'enabled')
   if (typeof enabled !== 'boolean') throw new InvalidOptionError('enabled', 'a boolean', enabled)
-  const watchProcess = option(options, 'watchProcess')
+  const clock = option(options, 'clock')
+  if (typeof clock !== 'function') throw new InvalidOptionError('clock', 'a function', clock)
+  const watchProcess = options.watchProcess ?? clock === defaultClock
   if (typeof watchProcess !== 'boolean') {
     throw new InvalidOptionError('watchProcess', 'a boolean', watchProcess)
   }
-  const clock = option(options, 'clock')
-  if (typeof clock !== 'function') throw new InvalidOptionError('clock', 'a function', clock)
+
   const baselinePolicy = option(options, 'baselinePolicy')
   if (baselinePolicy !== 'frozen' && baselinePolicy !== 'rolling') {
     throw new InvalidOptionError('baselinePolicy', "'frozen' or 'rolling'", baselinePolicy)

@@ -20,6 +20,7 @@ import {
   type OperationStats,
 } from './operation.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
+import { type StallInfo, watchProcess } from './process-monitor.js'
 import { Reporter } from './reporter.js'
 import { SlowCallLog } from './slow-calls.js'
 import type { FileEntry } from './storage/baseline-file.js'
@@ -101,6 +102,8 @@ export class PerformanceTracker {
   private hasWarnedTimerEviction = false
   private hasWarnedOverflow = false
   private inProcessSlowdown = false
+  /** Stops watching the process for stalls (`watchProcess`); a no-op when not watching. */
+  private readonly unwatchProcess: () => void
 
   /**
    * @throws InvalidOptionError (a RangeError naming the option) for an invalid option.
@@ -157,6 +160,10 @@ export class PerformanceTracker {
           UNSTABLE_AFTER_REFUSALS,
         ),
     }
+    this.unwatchProcess =
+      this.enabled && this.options.watchProcess
+        ? watchProcess((stall) => this.reportStall(stall), { onError: this.reportInternalError })
+        : () => {}
     const path = this.options.storagePath
     if (path !== null) {
       this.store = new BaselineStore(
@@ -188,6 +195,26 @@ export class PerformanceTracker {
         )
       }
     }
+  }
+
+  /** Reports a process stall once, with the operations whose slow calls it explains. */
+  private reportStall(stall: StallInfo): void {
+    // The monitor times the stall by performance.now(); the operations' sample times are the
+    // tracker's clock: the same with the default clock, shifted by the difference otherwise.
+    const offsetMs = this.now() - performance.now()
+    const fromMs = stall.startedAtMs + offsetMs
+    const operations: string[] = []
+    for (const operation of this.operations.values()) {
+      if (operation.lastSlowMs >= fromMs) operations.push(operation.name)
+    }
+    this.reporter.stall({
+      at: new Date().toISOString(),
+      durationMs: stall.durationMs,
+      eventLoopDelayP99Ms: stall.eventLoopDelayP99Ms,
+      eventLoopDelayMaxMs: stall.eventLoopDelayMaxMs,
+      gcPauseMs: stall.gcPauseMs,
+      operations,
+    })
   }
 
   /**
@@ -395,6 +422,7 @@ export class PerformanceTracker {
 
   /** Logs the slow calls held back, flushes, then drops open timers; later baselines are not saved. */
   async close(): Promise<void> {
+    this.unwatchProcess()
     this.reporter.flushHeld()
     await this.store?.close()
     this.timers.clear()

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type BaselineUnstableEvent,
+  type DegradationEvent,
+  PerformanceTracker,
+  type ProcessSlowdownEvent,
+  type RecoveryEvent,
+  type StallEvent,
+  type TrackerOptions,
+} from '../src/index.js'
+import { ERROR, logSink, WARN } from './helpers/log-sink.js'
+import { logNormal } from './helpers/random.js'
+import { nextTurn, testTracker } from './helpers/tracker.js'
+
+/** A tracker on a manual clock; `feed` records `count` samples `msApart` apart. */
+function setup(options: TrackerOptions = {}) {
+  const { tracker, clock, lines } = testTracker(options)
+  const draw = logNormal(21)
+  const events = {
+    degradation: [] as DegradationEvent[],
+    recovery: [] as RecoveryEvent[],
+    unstable: [] as BaselineUnstableEvent[],
+    slowdown: [] as ProcessSlowdownEvent[],
+  }
+  tracker.on('degradation', (e) => events.degradation.push(e))
+  tracker.on('recovery', (e) => events.recovery.push(e))
+  tracker.on('baseline-unstable', (e) => events.unstable.push(e))
+  tracker.on('process-slowdown', (e) => events.slowdown.push(e))
+  const feed = (name: string, count: number, factor = 1, msApart = 1) => {
+    for (let i = 0; i < count; i++) {
+      clock.advance(msApart)
+      tracker.record(name, factor * draw())
+    }
+  }
+  return { tracker, clock, lines, events, feed }
+}
+
+describe('an episode', () => {
+  it('is raised once and recovered once when the slowdown comes back within the hold', async () => {
+    const { tracker, events, feed } = setup()
+    feed('db.query', 3000)
+    for (let round = 0; round < 3; round++) {
+      feed('db.query', 1000, 2) // slow for 1 s
+      feed('db.query', 3000) // healthy for 3 s: the charts drain, the 10-s hold is not over
+    }
+    expect(tracker.getOperationState('db.query')).toBe('degraded')
+    feed('db.query', 11_000)
+    await nextTurn()
+    expect(events.degradation).toHaveLength(1)
+    expect(events.recovery).toHaveLength(1)
+    expect(tracker.getOperationState('db.query')).toBe('ok')
+  })
+
+  it('raises again after the hold is over', async () => {
+    const { events, feed } = setup({ recoveryHoldMs: 1000 })
+    feed('db.query', 3000)
+    feed('db.query', 1000, 2)
+    feed('db.query', 3000)
+    feed('db.query', 1000, 2)
+    await nextTurn()
+    expect(events.degradation).toHaveLength(2)
+    expect(events.recovery).toHaveLength(1)
+  })
+})
+
+describe('an operation with no samples', () => {
+  it('shows as idle after idleAfterMs, not as degraded, and resumes with its samples', () => {
+    const { tracker, clock, feed } = setup({ idleAfterMs: 30_000 })
+    feed('db.query', 3000)
+    feed('db.query', 500, 3)
+    expect(tracker.getOperationState('db.query')).toBe('degraded')
+    clock.advance(29_000)
+    expect(tracker.getOperationState('db.query')).toBe('degraded')
+    clock.advance(1000)
+    expect(tracker.getOperationState('db.query')).toBe('idle')
+    expect(tracker.getSystemSummary()).toMatchObject({ currentlyDegraded: [] })
+    expect(tracker.getOperationStats('db.query')?.state).toBe('idle')
+    feed('db.query', 1, 3)
+    expect(tracker.getOperationState('db.query')).toBe('degraded')
+  })
+})
+
+describe('a slowdown present from the start', () => {
+  it('is reported as baseline-unstable after 3 refused maturings, with the way out', async () => {
+    const { tracker, events, feed, lines } = setup()
+    feed('db.query', 100) // the first baseline
+    feed('db.query', 900, 3) // slower: refused
+    feed('db.query', 1000, 3)
+    await nextTurn()
+    expect(events.unstable).toHaveLength(0)
+    feed('db.query', 1000, 3) // the third refusal in a row
+    await nextTurn()
+    expect(tracker.getOperationState('db.query')).toBe('learning')
+    expect(events.unstable).toHaveLength(1)
+    const event = events.unstable[0] as BaselineUnstableEvent
+    expect(event).toMatchObject({ operation: 'db.query', refusals: 3 })
+    expect(event.firstBaseline.sampleCount).toBe(100)
+    expect(event.recent.p50).toBeGreaterThan(2 * event.firstBaseline.p50)
+    const line = lines.find((l) => l.event === 'baseline-unstable')
+    expect(line?.level).toBe(WARN)
+    expect(line?.msg).toContain('tracker.acceptCurrentAsBaseline("db.query")')
+    expect(line?.msg).toContain('tracker.resetBaseline("db.query")')
+    feed('db.query', 3000, 3) // refusals 4, 5, 6: reported again at 6 only
+    await nextTurn()
+    expect(events.unstable.map((e) => e.refusals)).toEqual([3, 6])
+    tracker.acceptCurrentAsBaseline('db.query')
+    feed('db.query', 1000, 3)
+    expect(tracker.getOperationState('db.query')).toBe('ok')
+  })
+})
+
+describe('most operations slowing down together', () => {
+  it('is one process-wide incident listing them, reported when it starts and ends', async () => {
+    const { events, feed, lines } = setup({ recoveryHoldMs: 0 })
+    const names = ['a', 'b', 'c', 'd']
+    const all = (count: number, factor: number) => {
+      for (let i = 0; i < count; i++) for (const name of names) feed(name, 1, factor, 0.25)
+    }
+    all(3000, 1)
+    all(400, 3)
+    await nextTurn()
+    expect(events.degradation).toHaveLength(4)
+    expect(events.slowdown).toHaveLength(1)
+    expect(events.slowdown[0]).toMatchObject({ activeOperations: 4, ended: false })
+    expect(events.slowdown[0]?.operations).toHaveLength(3) // reported when the third one raised
+    const line = lines.find((l) => l.event === 'process-slowdown')
+    expect(line?.level).toBe(ERROR)
+    expect(line?.msg).toMatch(/^3 of 4 operations are degraded together/)
+    all(3000, 1)
+    await nextTurn()
+    expect(events.slowdown).toHaveLength(2)
+    expect(events.slowdown[1]?.ended).toBe(true)
+  })
+
+  it('is not reported when one operation of many degrades', async () => {
+    const { events, feed } = setup()
+    for (const name of ['a', 'b', 'c', 'd']) feed(name, 3000)
+    feed('a', 500, 3)
+    await nextTurn()
+    expect(events.degradation).toHaveLength(1)
+    expect(events.slowdown).toHaveLength(0)
+  })
+})
+
+const busyWait = (ms: number) => {
+  const end = performance.now() + ms
+  while (performance.now() < end) {}
+}
+
+describe('a stall of the process', () => {
+  it('is one stall event naming the operations it slowed, not their degradation', async () => {
+    const sink = logSink()
+    // the default clock: stalls are timed by performance.now()
+    const tracker = new PerformanceTracker({ storagePath: null, logger: sink.logger })
+    const stalls: StallEvent[] = []
+    const degradations: DegradationEvent[] = []
+    tracker.on('stall', (e) => stalls.push(e))
+    tracker.on('degradation', (e) => degradations.push(e))
+    const fetch = tracker.wrap('db.fetch', () => new Promise((r) => setTimeout(r, 1)))
+    for (let i = 0; i < 150; i++) await fetch() // a first baseline at 100
+    const inFlight = Array.from({ length: 50 }, () => fetch())
+    busyWait(250) // every call in flight finishes ~250 ms late
+    await Promise.all(inFlight)
+    const deadline = performance.now() + 5000
+    while (stalls.length === 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await tracker.close()
+    // other stalls of a busy test machine may be reported too; this one is among them
+    const stall = stalls.find((s) => s.durationMs > 150)
+    expect(stall?.operations).toContain('db.fetch')
+    expect(stall?.eventLoopDelayMaxMs).toBeGreaterThan(150)
+    expect(degradations).toHaveLength(0)
+    const line = sink.lines.find((l) => l.event === 'stall' && (l.durationMs as number) > 150)
+    expect(line?.level).toBe(WARN)
+    expect(line?.msg).toMatch(/^The process stalled for \d+ms .*db\.fetch/)
+  })
+})
