@@ -293,6 +293,20 @@ export class DegradationDetector {
     return CLEARED
   }
 
+  /**
+   * Takes back the raise just made and forgets the evidence: the charts start again from 0. For
+   * a slowdown explained by the whole process falling behind (its event loop), not by this
+   * operation.
+   */
+  dismiss(): void {
+    this.isDegradedNow = false
+    this.rule = undefined
+    this.shift = 0
+    this.tail = 0
+    this.errors = 0
+    this.sliceStartMs = Number.NEGATIVE_INFINITY
+  }
+
   /** Samples since the chart that raised the current degradation last left 0: the onset estimate. */
   samplesSinceOnset(): number {
     const zeroAt =

@@ -93,16 +93,23 @@ export interface StallEvent {
 }
 
 /**
- * Emitted when most operations are degraded at once (at least 3 and at least half of those with
- * a detector): one process or host incident (CPU starvation, GC, a shared dependency), not that
- * many separate regressions. `ended` is set on the event emitted when it is over.
+ * One process or host incident (CPU starvation, GC, a shared dependency), not that many separate
+ * regressions. `cause: 'operations'`: most operations are degraded at once (at least 3 and at
+ * least half of those with a detector); `ended` is set on the event emitted when it is over.
+ * `cause: 'event-loop'`: an operation got slower while the event loop fell behind by enough to
+ * explain it, so it was not raised as a degradation (at most one such event a minute; never
+ * `ended`).
  */
 export interface ProcessSlowdownEvent {
   at: string
-  /** The degraded operations. */
+  cause: 'operations' | 'event-loop'
+  /** The degraded operations, or the one whose slowdown the event loop explains. */
   operations: string[]
   /** Operations with a detector that are not idle. */
   activeOperations: number
+  /** Mean event-loop delay now and as usual for this process, ms; null when not watched. */
+  eventLoopLagMs: number | null
+  typicalEventLoopLagMs: number | null
   ended: boolean
 }
 

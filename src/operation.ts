@@ -80,6 +80,11 @@ export interface OperationListener {
   ): void
   onBaseline(operation: Operation, change: BaselineChange): void
   onTransition(operation: Operation, transition: Transition): void
+  /**
+   * Asked when a chart raises (rarely): true when the whole process fell behind enough to
+   * explain the slowdown, and the raise is dismissed.
+   */
+  isExplainedByProcess(operation: Operation): boolean
   /** A rolling baseline has seen `refreshSamples` more samples: refresh it off the hot path. */
   onRefreshDue(operation: Operation): void
   /**
@@ -403,7 +408,13 @@ export class Operation {
   }
 
   private transition(transition: Transition): void {
-    if (transition === RAISED) this.hadIncident = true
+    if (transition === RAISED) {
+      if (this.detector?.rule !== 'errors' && this.listener.isExplainedByProcess(this)) {
+        this.detector?.dismiss()
+        return
+      }
+      this.hadIncident = true
+    }
     this.listener.onTransition(this, transition)
   }
 

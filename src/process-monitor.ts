@@ -127,6 +127,22 @@ export function watchProcess(
   return () => monitor.remove(subscriber)
 }
 
+/** How far behind the event loop runs, ms: NaN while no monitor runs or before its first check. */
+export interface EventLoopLag {
+  /** Mean event-loop delay over the last check interval. */
+  nowMs: number
+  /** Its exponential average over about five minutes: what is usual for this process. */
+  typicalMs: number
+}
+
+/** Time constant of the typical event-loop lag, ms. */
+const LAG_TIME_CONSTANT_MS = 300_000
+
+/** The event-loop lag now and as usual (NaN when no subscriber keeps the monitor running). */
+export function getEventLoopLag(): EventLoopLag {
+  return monitor.lag()
+}
+
 /** Whether the shared monitor runs, for how many subscribers, at which interval. */
 export function getProcessMonitorStatus(): ProcessMonitorStatus {
   return monitor.status()
@@ -224,6 +240,8 @@ class ProcessMonitor {
   /** GC pauses seen, oldest first: start times and durations, ms. */
   private gcStartsMs: number[] = []
   private gcDurationsMs: number[] = []
+  private lagNowMs = Number.NaN
+  private lagTypicalMs = Number.NaN
 
   add(subscriber: Subscriber): void {
     this.subscribers.push(subscriber)
@@ -273,8 +291,24 @@ class ProcessMonitor {
     this.intervalMs = 0
   }
 
+  /** The mean event-loop delay of the last check interval, and its slow-moving typical level. */
+  lag(): EventLoopLag {
+    return { nowMs: this.lagNowMs, typicalMs: this.lagTypicalMs }
+  }
+
+  private updateLag(meanMs: number): void {
+    this.lagNowMs = meanMs
+    // An exponential average with a time constant of LAG_TIME_CONSTANT_MS of check intervals.
+    const weight = Math.min(1, this.intervalMs / LAG_TIME_CONSTANT_MS)
+    this.lagTypicalMs = Number.isNaN(this.lagTypicalMs)
+      ? meanMs
+      : this.lagTypicalMs + weight * (meanMs - this.lagTypicalMs)
+  }
+
   private stop(): void {
     if (this.timer === undefined) return
+    this.lagNowMs = Number.NaN
+    this.lagTypicalMs = Number.NaN
     this.generation++
     clearTimeout(this.timer)
     this.timer = undefined
@@ -314,6 +348,7 @@ class ProcessMonitor {
     if (histogram.count > 0) {
       maxMs = Math.max(0, histogram.max / 1e6 - EVENT_LOOP_RESOLUTION_MS)
       p99Ms = Math.max(0, histogram.percentile(99) / 1e6 - EVENT_LOOP_RESOLUTION_MS)
+      this.updateLag(Math.max(0, histogram.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS))
     }
     histogram.reset()
     const reading: Stall = {

@@ -165,9 +165,17 @@ export class Reporter {
     if (this.emitter.has('stall')) this.emitter.emit('stall', event, this.reportError)
   }
 
-  /** Most operations degraded together (or, `ended`, no longer). */
+  /** Most operations degraded together (or, `ended`, no longer), or one explained by the loop. */
   processSlowdown(event: ProcessSlowdownEvent): void {
-    if (event.ended) {
+    if (event.cause === 'event-loop') {
+      this.logger.warn(
+        { event: 'process-slowdown', ...event },
+        `${event.operations.join(', ')} got slower while the event loop ran ` +
+          `${formatLatency(event.eventLoopLagMs ?? 0)} behind (usually ` +
+          `${formatLatency(event.typicalEventLoopLagMs ?? 0)}): the process is short of CPU or ` +
+          'saturated, which explains it; not reported as a degradation (logged at most once a minute)',
+      )
+    } else if (event.ended) {
       this.logger.info(
         { event: 'process-slowdown', ...event },
         `The process-wide slowdown is over: ${event.operations.length} of ` +

@@ -10,7 +10,7 @@ import {
   UnknownTimerError,
 } from './errors.js'
 import { Emitter, EVENT_NAMES, type TrackerEventName, type TrackerListener } from './events.js'
-import { SafeLogger } from './log.js'
+import { RateLimiter, SafeLogger } from './log.js'
 import {
   type BaselineChange,
   Operation,
@@ -20,7 +20,7 @@ import {
   type OperationStats,
 } from './operation.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
-import { type StallInfo, watchProcess } from './process-monitor.js'
+import { getEventLoopLag, type StallInfo, watchProcess } from './process-monitor.js'
 import { Reporter } from './reporter.js'
 import { SlowCallLog } from './slow-calls.js'
 import type { FileEntry } from './storage/baseline-file.js'
@@ -67,6 +67,11 @@ export const UNSTABLE_AFTER_REFUSALS = 3
 /** Fewest operations degraded together that make a process-wide slowdown. */
 export const PROCESS_SLOWDOWN_MIN_OPERATIONS = 3
 
+/** The event loop must run at least this much behind its usual lag to explain a slowdown, ms. */
+const MIN_EXPLAINING_LAG_MS = 1
+/** Newest samples whose median is compared with the baseline's when a raise is explained. */
+const EXPLAIN_RECENT_SAMPLES = 200
+
 /** Name under which samples of operations beyond `maxOperations` are recorded. */
 export const OVERFLOW_OPERATION = 'perfwatch.overflow'
 
@@ -102,6 +107,8 @@ export class PerformanceTracker {
   private hasWarnedTimerEviction = false
   private hasWarnedOverflow = false
   private inProcessSlowdown = false
+  /** Slowdowns explained by the event loop are reported at most once a minute. */
+  private readonly lagReports = new RateLimiter(60_000)
   /** Stops watching the process for stalls (`watchProcess`); a no-op when not watching. */
   private readonly unwatchProcess: () => void
 
@@ -148,6 +155,7 @@ export class PerformanceTracker {
         reporter.transition(operation, transition)
         this.checkProcessSlowdown()
       },
+      isExplainedByProcess: (operation) => this.isExplainedByProcess(operation),
       onBaseline: (operation, change) => this.baselineChanged(operation, change),
       onRefreshDue: (operation) => this.scheduleRefresh(operation),
       onMaturingRejected: (operation, share, limit, refusals, recent) =>
@@ -514,13 +522,51 @@ export class PerformanceTracker {
       degraded.length >= PROCESS_SLOWDOWN_MIN_OPERATIONS && 2 * degraded.length >= active
     if (isSlowdown === this.inProcessSlowdown) return
     this.inProcessSlowdown = isSlowdown
+    const lag = this.eventLoopLag()
     const event = {
       at: new Date().toISOString(),
+      cause: 'operations' as const,
       operations: degraded,
       activeOperations: active,
+      ...lag,
       ended: !isSlowdown,
     }
     runSoon(() => this.reporter.processSlowdown(event), this.reportInternalError)
+  }
+
+  /**
+   * True when the event loop runs behind its usual lag by at least half the operation's rise in
+   * median: then the process (CPU starvation, a saturated loop) explains the slowdown, not the
+   * operation. Asked only when a chart raises; reported at most once a minute.
+   */
+  private isExplainedByProcess(operation: Operation): boolean {
+    if (!this.options.watchProcess) return false
+    const lag = this.eventLoopLag()
+    const baseline = operation.baseline
+    const extraLagMs = (lag.eventLoopLagMs ?? 0) - (lag.typicalEventLoopLagMs ?? 0)
+    if (!(extraLagMs >= MIN_EXPLAINING_LAG_MS) || baseline === undefined) return false
+    const recentP50 = operation.recent(EXPLAIN_RECENT_SAMPLES).summary?.p50 ?? 0
+    if (extraLagMs < 0.5 * (recentP50 - baseline.p50)) return false
+    const nowMs = this.now()
+    if (this.lagReports.take(nowMs) >= 0) {
+      const event = {
+        at: new Date().toISOString(),
+        cause: 'event-loop' as const,
+        operations: [operation.name],
+        activeOperations: this.operations.size,
+        ...lag,
+        ended: false,
+      }
+      runSoon(() => this.reporter.processSlowdown(event), this.reportInternalError)
+    }
+    return true
+  }
+
+  /** The event-loop lag now and as usual, ms, or nulls when it is not watched. */
+  private eventLoopLag(): { eventLoopLagMs: number | null; typicalEventLoopLagMs: number | null } {
+    const lag = this.options.watchProcess ? getEventLoopLag() : undefined
+    const orNull = (ms: number | undefined) => (ms !== undefined && ms >= 0 ? ms : null)
+    return { eventLoopLagMs: orNull(lag?.nowMs), typicalEventLoopLagMs: orNull(lag?.typicalMs) }
   }
 
   private scheduleRefresh(operation: Operation): void {

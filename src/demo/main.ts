@@ -9,9 +9,11 @@ import { getPerformanceTracker } from '../index.js'
 import { CheckoutService } from './service.js'
 
 const storagePath = 'baselines/demo.json'
+const HOLD_MS = 2000
 const tracker = getPerformanceTracker({
   storagePath,
   baselineSamples: 100,
+  recoveryHoldMs: HOLD_MS,
   logger: pino(
     { name: 'perfwatch' },
     pretty({
@@ -26,6 +28,9 @@ tracker.on('degradation', (event) =>
   console.log(
     `   → event for programs: ${event.operation} degraded (${event.rule}, ${event.severity})`,
   ),
+)
+tracker.on('recovery', (event) =>
+  console.log(`   → event for programs: ${event.operation} recovered`),
 )
 const service = new CheckoutService()
 
@@ -59,8 +64,16 @@ service.databaseSlowdown = 4
 await traffic(80)
 service.databaseSlowdown = 1
 
-console.log('\n3. The database is back to normal: 1000 checkouts\n')
-await traffic(1000)
+console.log(
+  `\n3. The database is back to normal: checkouts until db.findOrder has stayed healthy for ${HOLD_MS / 1000} s`,
+)
+console.log(
+  '   (recoveryHoldMs; the default is 10 s: a slowdown that returns within it is the same episode)\n',
+)
+const deadline = Date.now() + 30_000
+do await traffic(200)
+while (tracker.getOperationState('db.findOrder') !== 'ok' && Date.now() < deadline)
+await tracker.close() // writes the slow-call counts still held back
 
 console.log('\n4. getOperationStats for every operation\n')
 const rows = tracker.getSystemSummary().trackedOperations.map((name) => {
@@ -78,4 +91,3 @@ const rows = tracker.getSystemSummary().trackedOperations.map((name) => {
   }
 })
 console.table(rows)
-await tracker.close()
