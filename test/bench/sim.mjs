@@ -99,5 +99,15 @@ export function silentTracker(options = {}) {
     advance: (ms) => {
       nowMs += ms
     },
+    now: clock,
   }
+}
+
+/**
+ * Moves an injected clock like a stream of calls arriving at `rate` per second (a Poisson
+ * process): each call advances it by an exponential gap of mean 1000 / rate ms.
+ */
+export function poissonSteps(advance, random, rate) {
+  const meanGapMs = 1000 / rate
+  return () => advance(-meanGapMs * Math.log(random.uniform()))
 }
