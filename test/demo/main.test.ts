@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { tempDir } from '../helpers/tmp.js'
+
+const run = promisify(execFile)
+const root = new URL('../../', import.meta.url).pathname
+
+/** Runs the built demo (npm test builds first) in `cwd`; returns its output lines. */
+async function demo(cwd: string): Promise<string[]> {
+  const { stdout } = await run(process.execPath, [join(root, 'dist/demo/main.js')], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 60_000,
+  })
+  return stdout.split('\n')
+}
+
+const events = (lines: string[], kind: 'degraded' | 'recovered') =>
+  lines.filter((l) => l.includes('→ event for programs:') && l.includes(` ${kind}`))
+
+// Issue 8: the demo's "back to normal" phase raised a second degradation of db.findOrder and
+// ended with it still degraded.
+describe('npm run demo', () => {
+  it('shows one degradation and one recovery of the slowed operation, twice in a row', async () => {
+    const dir = tempDir() // the demo writes baselines/demo.json here
+    for (const pass of ['learns', 'restores']) {
+      const lines = await demo(dir)
+      const degraded = events(lines, 'degraded')
+      const recovered = events(lines, 'recovered')
+      const findOrder = (l: string) => l.includes('db.findOrder')
+      expect(degraded.filter(findOrder), pass).toHaveLength(1)
+      expect(recovered.filter(findOrder), pass).toHaveLength(1)
+      // the table at the end: db.findOrder is back to ok
+      expect(
+        lines.find((l) => l.includes("'db.findOrder'")),
+        pass,
+      ).toContain("'ok'")
+      expect(
+        lines.some((l) => l.includes('Sustained degradation of db.findOrder')),
+        pass,
+      ).toBe(true)
+    }
+  }, 120_000)
+})
