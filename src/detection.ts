@@ -101,7 +101,9 @@ export interface DetectorReference {
 export const NO_CHANGE = 0
 export const RAISED = 1
 export const CLEARED = -1
-export type Transition = typeof NO_CHANGE | typeof RAISED | typeof CLEARED
+/** A chart is back at its limit after the episode had drained: the same episode goes on. */
+export const RESUMED = 2
+export type Transition = typeof NO_CHANGE | typeof RAISED | typeof CLEARED | typeof RESUMED
 
 /** The limits for a baseline of `sampleCount` samples, or undefined below the minimum. */
 export function chartLimits(sampleCount: number): { shift: number; tail: number } | undefined {
@@ -280,7 +282,9 @@ export class DegradationDetector {
       return RAISED
     }
     if (atLimit) {
-      this.isQuiet = false // the episode goes on
+      if (!this.isQuiet) return NO_CHANGE
+      this.isQuiet = false // within the hold: the same episode goes on
+      return RESUMED
     } else if (!this.isQuiet && this.shift === 0 && this.tail === 0 && this.errors === 0) {
       this.isQuiet = true
       this.quietSinceMs = endMs

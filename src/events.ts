@@ -9,6 +9,11 @@ export interface DegradationEvent {
   rule: DetectionRule
   /** `critical` when the recent median is above twice the baseline's. */
   severity: 'warning' | 'critical'
+  /**
+   * True when an open episode, back at its limit within the recovery hold, got clearly worse
+   * (critical after a warning): the one case an episode is reported twice.
+   */
+  escalated: boolean
   /** When it was raised, ISO-8601. */
   at: string
   /** Samples since the chart that fired last left 0: the detector's estimate of the onset. */

@@ -151,6 +151,8 @@ export class Operation {
   degradedAtMs = 0
   degradedAtCount = 0
   degradedCountAtRaise = 0
+  /** Severity of the current episode's last report; null before one. */
+  degradedSeverity: 'warning' | 'critical' | null = null
   /** This operation's slow calls held back by the tracker's `SlowCallLog`. */
   slowCalls: object | undefined = undefined
   /**

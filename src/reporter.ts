@@ -1,7 +1,7 @@
 import type { Baseline } from './baseline.js'
 import type { Clock } from './clock.js'
 import { runSoon } from './defer.js'
-import { CLEARED, type DetectionRule, RAISED, type Transition } from './detection.js'
+import { CLEARED, type DetectionRule, RAISED, RESUMED, type Transition } from './detection.js'
 import type { Emitter, ProcessSlowdownEvent, StallEvent } from './events.js'
 import { formatDuration, formatLatency, formatPercent } from './format.js'
 import type { SafeLogger } from './log.js'
@@ -60,7 +60,8 @@ export class Reporter {
 
   transition(operation: Operation, transition: Transition): void {
     try {
-      if (transition === RAISED) this.raised(operation)
+      if (transition === RAISED) this.raised(operation, false)
+      else if (transition === RESUMED) this.raised(operation, true)
       else if (transition === CLEARED) this.cleared(operation)
     } catch (error) {
       this.reportError(error)
@@ -194,47 +195,64 @@ export class Reporter {
     }
   }
 
-  private raised(operation: Operation): void {
+  /**
+   * A raise, or (`resumed`) a chart back at its limit within the recovery hold: the same episode,
+   * reported again only when it got clearly worse (critical after a warning).
+   */
+  private raised(operation: Operation, resumed: boolean): void {
     const detector = operation.detector
     if (detector === null) return
     const at = new Date().toISOString()
-    operation.degradedSince = at
-    operation.degradedAtMs = this.clock()
-    operation.degradedAtCount = operation.recordedCount
-    operation.degradedCountAtRaise = operation.degradedSampleCount
+    const nowMs = this.clock()
+    if (!resumed) {
+      operation.degradedSince = at
+      operation.degradedAtMs = nowMs
+      operation.degradedAtCount = operation.recordedCount
+      operation.degradedCountAtRaise = operation.degradedSampleCount
+      operation.degradedSeverity = null
+    }
     if (!this.logger.isLevelEnabled('warn') && !this.emitter.has('degradation')) return
-    const rule = detector.rule ?? 'shift'
-    const samplesSinceOnset = detector.samplesSinceOnset()
-    const onsetCount = operation.recordedCount - samplesSinceOnset
-    const callsPerSecond = operation.callRate(operation.degradedAtMs)
+    const report = {
+      rule: detector.rule ?? 'shift',
+      at,
+      samplesSinceOnset: detector.samplesSinceOnset(),
+      callsPerSecond: operation.callRate(nowMs),
+      resumed,
+    }
+    const onsetCount = operation.recordedCount - report.samplesSinceOnset
     // The report reads the window: after this call returns, never on the caller's path.
-    runSoon(
-      () => this.reportRaised(operation, rule, at, samplesSinceOnset, onsetCount, callsPerSecond),
-      this.reportError,
-    )
+    runSoon(() => this.reportRaised(operation, report, onsetCount), this.reportError)
   }
 
   private reportRaised(
     operation: Operation,
-    rule: DetectionRule,
-    at: string,
-    samplesSinceOnset: number,
+    report: {
+      rule: DetectionRule
+      at: string
+      samplesSinceOnset: number
+      callsPerSecond: number | null
+      resumed: boolean
+    },
     onsetCount: number,
-    callsPerSecond: number | null,
   ): void {
     const baseline = operation.baseline
     const detector = operation.detector
     if (baseline === undefined || detector === null) return
+    const { rule, samplesSinceOnset, callsPerSecond, resumed } = report
     const recent = operation.recent(
       Math.max(MIN_RECENT_SAMPLES, operation.recordedCount - onsetCount),
     )
     const recentP50 = recent.summary?.p50 ?? null
     const severity = recentP50 !== null && recentP50 > 2 * baseline.p50 ? 'critical' : 'warning'
+    const escalated = resumed && severity === 'critical' && operation.degradedSeverity === 'warning'
+    if (resumed && !escalated) return
+    operation.degradedSeverity = severity
     const event = {
       operation: operation.name,
       rule,
       severity,
-      at,
+      escalated,
+      at: report.at,
       samplesSinceOnset,
       recentP50,
       recentP95: recent.summary?.p95 ?? null,
@@ -252,6 +270,7 @@ export class Reporter {
         : `recent p50 ${formatNullableMs(recentP50)}, p95 ${formatNullableMs(event.recentP95)} ` +
           `vs baseline p50 ${formatLatency(baseline.p50)}, p95 ${formatLatency(baseline.p95)}`
     const message =
+      `${escalated ? 'Worse within the same episode: ' : ''}` +
       `Sustained degradation of ${operation.name} (${rule}): ${evidence}; ` +
       `${samplesSinceOnset} samples since onset; ${formatRate(callsPerSecond)} now vs ` +
       `${formatRate(baseline.callsPerSecond)} when the baseline was learned`

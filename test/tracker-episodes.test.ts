@@ -40,7 +40,7 @@ describe('an episode', () => {
     const { tracker, events, feed } = setup()
     feed('db.query', 3000)
     for (let round = 0; round < 3; round++) {
-      feed('db.query', 1000, 2) // slow for 1 s
+      feed('db.query', 1000, 1.8) // slow for 1 s
       feed('db.query', 3000) // healthy for 3 s: the charts drain, the 10-s hold is not over
     }
     expect(tracker.getOperationState('db.query')).toBe('degraded')
@@ -49,6 +49,32 @@ describe('an episode', () => {
     expect(events.degradation).toHaveLength(1)
     expect(events.recovery).toHaveLength(1)
     expect(tracker.getOperationState('db.query')).toBe('ok')
+  })
+
+  it('is reported again within the hold only when it got clearly worse', async () => {
+    const { tracker, events, feed, lines } = setup()
+    feed('db.query', 3000)
+    feed('db.query', 1000, 1.5) // a warning
+    await nextTurn()
+    while ((tracker.getOperationStats('db.query')?.detector?.shiftScore ?? 0) > 0) {
+      feed('db.query', 1)
+    }
+    feed('db.query', 1000)
+    feed('db.query', 500, 1.5) // back, no worse: nothing new
+    await nextTurn()
+    expect(events.degradation.map((e) => [e.severity, e.escalated])).toEqual([['warning', false]])
+    feed('db.query', 4000)
+    feed('db.query', 300, 5) // back within the hold, and critical
+    await nextTurn()
+    expect(events.degradation.map((e) => [e.severity, e.escalated])).toEqual([
+      ['warning', false],
+      ['critical', true],
+    ])
+    expect(events.degradation[1]?.at).not.toBe(events.degradation[0]?.at)
+    expect(lines.filter((l) => l.event === 'degradation').at(-1)?.msg).toMatch(
+      /^Worse within the same episode: Sustained degradation of db\.query/,
+    )
+    expect(events.recovery).toHaveLength(0)
   })
 
   it('raises again after the hold is over', async () => {
