@@ -115,6 +115,8 @@ export interface OperationConfig {
   recoveryHoldMs: number
   /** With no sample for this long an operation is `idle`, ms. */
   idleAfterMs: number
+  /** A baseline matures only after learning this long (and `detectionSamples` samples), ms. */
+  minLearningMs: number
   baselineOptions: BaselineOptions
 }
 
@@ -446,7 +448,8 @@ export class Operation {
     }
     learning[this.learned++] = durationMs
     if (this.learned === learning.length) {
-      this.finishLearning(learning, endMs)
+      if (endMs - this.learningStartMs < this.config.minLearningMs) this.slideLearning(learning)
+      else this.finishLearning(learning, endMs)
     } else if (this.learned === this.config.baselineSamples && this.baseline === undefined) {
       // The first baseline, for the per-sample rule; learning goes on to maturity.
       const samples = learning.slice(0, this.learned)
@@ -454,6 +457,29 @@ export class Operation {
       this.guardFrom = this.learned
       this.listener.onBaseline(this, 'established')
     }
+  }
+
+  /**
+   * The buffer is full before `minLearningMs` have passed (a busy operation, still warming up):
+   * the older half is dropped and the newest `baselineSamples` of it become the baseline the
+   * per-sample rule and the maturing guard compare with. So a baseline matures on the newest
+   * samples after the operation has run for `minLearningMs`, not on its first half second.
+   */
+  private slideLearning(learning: Float64Array): void {
+    const half = learning.length >> 1
+    const size = Math.min(this.config.baselineSamples, half)
+    const interim = this.buildBaseline(
+      learning.slice(half - size, half),
+      Math.round((this.learningFailures * size) / learning.length),
+      null,
+    )
+    // Fewer than MIN_DETECTION_SAMPLES samples: even if saved, it is never taken as mature.
+    this.baseline = interim
+    this.degradedAboveMs = interim.degradedAboveMs
+    this.learningFailures = Math.round(this.learningFailures / 2)
+    learning.copyWithin(0, half)
+    this.learned = learning.length - half
+    this.guardFrom = 0
   }
 
   private finishLearning(samples: Float64Array, endMs: number): void {

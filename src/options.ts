@@ -70,6 +70,14 @@ export interface TrackerOptions {
    */
   detectionToleranceMs?: number
   /**
+   * A baseline matures (and the detector starts) only once the operation has been learning for
+   * this many ms (by `clock`) as well as `detectionSamples` samples; a busy operation keeps the
+   * newest samples meanwhile. A service is then judged against its behaviour after it warmed up,
+   * not against its first half second of traffic. `0` matures at `detectionSamples`.
+   * @default 5000
+   */
+  minLearningMs?: number
+  /**
    * A sustained degradation clears only once the detector's charts have drained to 0 and none
    * came back to its limit for this many ms (by `clock`): a slowdown that returns within it is
    * the same episode, raised once and recovered once. `0` clears as soon as they drain.
@@ -122,6 +130,7 @@ export const DEFAULTS = {
   refreshSamples: 10_000,
   maxBaselineChange: 0.1,
   detectionToleranceMs: 0.1,
+  minLearningMs: 5000,
   recoveryHoldMs: 10_000,
   idleAfterMs: 60_000,
   watchProcess: undefined,
@@ -146,6 +155,7 @@ const LIMITS = {
   detectionSamples: [MIN_DETECTION_SAMPLES, 100_000],
   refreshSamples: [1, 1_000_000_000],
   detectionToleranceMs: [0, 60_000],
+  minLearningMs: [0, 86_400_000],
   recoveryHoldMs: [0, 86_400_000],
   idleAfterMs: [1, 86_400_000],
   maxFileBytes: [1024, 2 ** 31 - 1],
@@ -211,6 +221,7 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
     refreshSamples: integer(options, 'refreshSamples', windowSize),
     maxBaselineChange,
     detectionToleranceMs: decimal(options, 'detectionToleranceMs'),
+    minLearningMs: integer(options, 'minLearningMs'),
     recoveryHoldMs: integer(options, 'recoveryHoldMs'),
     idleAfterMs: integer(options, 'idleAfterMs'),
     watchProcess,

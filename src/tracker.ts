@@ -69,8 +69,8 @@ export const PROCESS_SLOWDOWN_MIN_OPERATIONS = 3
 
 /** The event loop must run at least this much behind its usual lag to explain a slowdown, ms. */
 const MIN_EXPLAINING_LAG_MS = 1
-/** Newest samples whose median is compared with the baseline's when a raise is explained. */
-const EXPLAIN_RECENT_SAMPLES = 200
+/** Fewest newest samples whose median is compared with the baseline's to explain a raise. */
+const MIN_EXPLAIN_SAMPLES = 20
 
 /** Name under which samples of operations beyond `maxOperations` are recorded. */
 export const OVERFLOW_OPERATION = 'perfwatch.overflow'
@@ -129,6 +129,7 @@ export class PerformanceTracker {
       refreshSamples: this.options.baselinePolicy === 'rolling' ? this.options.refreshSamples : 0,
       detectionToleranceMs: this.options.detectionToleranceMs,
       recoveryHoldMs: this.options.recoveryHoldMs,
+      minLearningMs: this.options.minLearningMs,
       idleAfterMs: this.options.idleAfterMs,
       baselineOptions: { stdDevThreshold: this.options.stdDevThreshold },
     }
@@ -536,7 +537,7 @@ export class PerformanceTracker {
 
   /**
    * True when the event loop runs behind its usual lag by at least half the operation's rise in
-   * median: then the process (CPU starvation, a saturated loop) explains the slowdown, not the
+   * median since the onset: then the process (CPU starvation, a saturated loop) explains the slowdown, not the
    * operation. Asked only when a chart raises; reported at most once a minute.
    */
   private isExplainedByProcess(operation: Operation): boolean {
@@ -545,7 +546,9 @@ export class PerformanceTracker {
     const baseline = operation.baseline
     const extraLagMs = (lag.eventLoopLagMs ?? 0) - (lag.typicalEventLoopLagMs ?? 0)
     if (!(extraLagMs >= MIN_EXPLAINING_LAG_MS) || baseline === undefined) return false
-    const recentP50 = operation.recent(EXPLAIN_RECENT_SAMPLES).summary?.p50 ?? 0
+    // The samples since the chart left 0: the evidence, not the healthy calls before it.
+    const since = operation.detector?.samplesSinceOnset() ?? 0
+    const recentP50 = operation.recent(Math.max(MIN_EXPLAIN_SAMPLES, since)).summary?.p50 ?? 0
     if (extraLagMs < 0.5 * (recentP50 - baseline.p50)) return false
     const nowMs = this.now()
     if (this.lagReports.take(nowMs) >= 0) {

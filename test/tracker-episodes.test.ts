@@ -202,3 +202,34 @@ describe('a stall of the process', () => {
     expect(line?.msg).toMatch(/^The process stalled for \d+ms .*db\.fetch/)
   })
 })
+
+describe('a service warming up', () => {
+  // The first second of traffic is faster than what follows (connections ramping up, a cache
+  // filling), as measured in a real Express and Fastify service under load.
+  function warmUp(options: TrackerOptions) {
+    const { tracker, events, feed } = setup(options)
+    feed('route', 1000, 0.6) // 1 s at 1,000 calls/s, 40% faster
+    const afterOneSecond = tracker.getOperationState('route')
+    feed('route', 15_000) // then the steady state
+    return { tracker, events, afterOneSecond }
+  }
+
+  it('is not judged against its first second: the baseline matures after minLearningMs', async () => {
+    const { tracker, events, afterOneSecond } = warmUp({ minLearningMs: 5000 }) // the default
+    await nextTurn()
+    expect(afterOneSecond).toBe('learning')
+    const stats = tracker.getOperationStats('route')
+    expect(stats?.state).toBe('ok')
+    expect(stats?.baseline?.sampleCount).toBe(1000)
+    expect(stats?.baseline?.p50).toBeGreaterThan(9) // the steady state's median, 10 ms
+    expect(events.degradation).toHaveLength(0)
+    expect(events.unstable).toHaveLength(0)
+  })
+
+  it('matures on the warm-up with minLearningMs: 0, and then raises on the steady state', async () => {
+    const { events, afterOneSecond } = warmUp({ minLearningMs: 0 })
+    await nextTurn()
+    expect(afterOneSecond).toBe('ok')
+    expect(events.degradation.length).toBeGreaterThan(0)
+  })
+})

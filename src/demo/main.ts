@@ -52,9 +52,12 @@ if (restored.length > 0) {
   console.log(`\nRestored ${restored.length} baselines from ${storagePath}: ${restored.join(', ')}`)
   console.log('Calls are checked against them from the first one; skipping the learning phase.\n')
 } else {
-  console.log('\n1. Learning: 1020 checkouts of normal traffic')
-  console.log('   (first baseline after 100 calls, mature and frozen after 1000)\n')
-  await traffic(1020)
+  console.log('\n1. Learning: normal traffic until every baseline is mature')
+  console.log('   (first baseline after 100 calls; mature and frozen after 1000 calls and 5 s)\n')
+  const names = ['db.findOrder', 'CheckoutService.priceCart', 'payments.charge']
+  const learnUntil = Date.now() + 30_000
+  do await traffic(200)
+  while (names.some((name) => tracker.getOperationState(name) !== 'ok') && Date.now() < learnUntil)
   await tracker.flush()
   console.log(`\nBaselines saved to ${storagePath}. Run the demo again to see them restored.\n`)
 }

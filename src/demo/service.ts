@@ -2,9 +2,14 @@ import { timeOperation } from '../index.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Latency around `medianMs`, with some spread, like a real dependency. */
+/**
+ * Latency around `medianMs`, log-normal (σ 0.3) like a real dependency: with a tail. (A bounded
+ * spread made the baseline's p99 a hard ceiling, so timer jitter of a busy event loop alone
+ * looked like a tail degradation.)
+ */
 function jitter(medianMs: number): number {
-  return medianMs * Math.exp(0.25 * (Math.random() + Math.random() + Math.random() - 1.5))
+  const normal = Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())
+  return medianMs * Math.exp(0.3 * normal)
 }
 
 /** A small checkout service whose methods are timed by perfwatch with `@timeOperation`. */

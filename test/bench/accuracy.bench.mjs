@@ -22,6 +22,7 @@ function learn(values) {
   const tracker = new PerformanceTracker({
     storagePath: null,
     logger,
+    minLearningMs: 0,
     windowSize: n,
     baselineSamples: n,
     detectionSamples: Math.max(500, n),

@@ -20,6 +20,7 @@ function crossing(baselineSamples, detectionSamples) {
   const tracker = new PerformanceTracker({
     storagePath: null,
     logger,
+    minLearningMs: 0,
     baselineSamples,
     detectionSamples,
   })

@@ -69,7 +69,11 @@ function naiveWrap(name, fn) {
 function learn(tracker, name) {
   for (let i = 0; i < 1000; i++) tracker.record(name, values[i & 1023])
 }
-const withBaseline = new PerformanceTracker({ storagePath: null, logger: devNull })
+const withBaseline = new PerformanceTracker({
+  storagePath: null,
+  logger: devNull,
+  minLearningMs: 0,
+})
 const noBaseline = new PerformanceTracker({
   storagePath: null,
   logger: devNull,

@@ -28,7 +28,12 @@ async function perfwatch(operations) {
   const names = Array.from({ length: operations }, (_, i) => `service.method${i}`)
   const logger = pino({ level: 'silent' })
   const before = await used()
-  const tracker = new PerformanceTracker({ storagePath: null, logger, maxOperations: operations })
+  const tracker = new PerformanceTracker({
+    storagePath: null,
+    logger,
+    maxOperations: operations,
+    minLearningMs: 0,
+  })
   for (const name of names) for (let i = 0; i < 1000; i++) tracker.record(name, samples[i])
   await settle() // digests are filled after the call that builds the baseline
   const after = await used()
@@ -46,7 +51,7 @@ async function perfwatch(operations) {
 /** Heap growth for `starts` timers never ended, past the table's full size (default options). */
 async function unendedTimers(starts) {
   const logger = pino({ level: 'silent' })
-  const tracker = new PerformanceTracker({ storagePath: null, logger })
+  const tracker = new PerformanceTracker({ storagePath: null, logger, minLearningMs: 0 })
   const before = await used()
   for (let i = 0; i < starts; i++) tracker.startOperation('unended')
   const after = await used()

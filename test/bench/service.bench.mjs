@@ -821,7 +821,7 @@ function markdown(result) {
   md.push(
     '### Healthy service',
     '',
-    `${s.runs} runs per framework of ${s.seconds} s at ${s.connections} connections, as fast as the server answers, nothing changed (a fresh server and tracker per run; the baselines mature on the first 1,000 requests of each run, when the tracker accepts them).`,
+    `${s.runs} runs per framework of ${s.seconds} s at ${s.connections} connections, as fast as the server answers, nothing changed (a fresh server and tracker per run; the baselines mature with the defaults: 1,000 requests and 5 s of learning, \`minLearningMs\`, keeping the newest requests).`,
     '',
   )
   const summary = [

@@ -91,6 +91,7 @@ export function silentTracker(options = {}) {
     storagePath: null,
     logger: pino({ level: 'info' }, destination),
     clock,
+    minLearningMs: 0, // baselines of 1,000 samples, as the tables say; maturity by time is separate
     ...options,
   })
   return {

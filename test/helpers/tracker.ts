@@ -3,8 +3,10 @@ import { manualClock } from './clock.js'
 import { logSink } from './log-sink.js'
 
 /**
- * A tracker as most tests want it: in memory, on a manual clock, logging into a parsed sink.
- * `options` override any of that (a storagePath for persistence tests).
+ * A tracker as most tests want it: in memory, on a manual clock, logging into a parsed sink, and
+ * maturing at `detectionSamples` whatever the clock says (`minLearningMs: 0`: tests feed a
+ * sample per ms, and a 5-s learning span would be 5,000 samples). `options` override any of
+ * that (a storagePath for persistence tests).
  */
 export function testTracker(options: TrackerOptions = {}) {
   const clock = manualClock()
@@ -13,6 +15,7 @@ export function testTracker(options: TrackerOptions = {}) {
     storagePath: null,
     clock,
     logger: sink.logger,
+    minLearningMs: 0,
     ...options,
   })
   return { tracker, clock, lines: sink.lines }

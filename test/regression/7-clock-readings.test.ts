@@ -7,7 +7,12 @@ import { logSink } from '../helpers/log-sink.js'
 // reading was recorded as a duration and the baseline built from it threw an uncoded TypeError.
 function setup() {
   const clock = faultyClock()
-  const tracker = new PerformanceTracker({ storagePath: null, clock, logger: logSink().logger })
+  const tracker = new PerformanceTracker({
+    storagePath: null,
+    clock,
+    logger: logSink().logger,
+    minLearningMs: 0,
+  })
   return { tracker, clock }
 }
 

@@ -29,7 +29,13 @@ describe('reports made while recording', () => {
     const logger: Logger = { info: fail, warn: fail, error: fail }
     const clock = faultyClock()
     clock.stepMs = 1 // 1,000 calls/s
-    const tracker = new PerformanceTracker({ storagePath: null, logger, clock, recoveryHoldMs: 0 })
+    const tracker = new PerformanceTracker({
+      storagePath: null,
+      logger,
+      clock,
+      recoveryHoldMs: 0,
+      minLearningMs: 0,
+    })
     tracker.on('degradation', fail).on('recovery', fail).on('baseline', fail)
     expect(drive(tracker)).toEqual(['ok', 'degraded', 'ok'])
     await nextTurn()
