@@ -34,14 +34,13 @@ tracker.on('recovery', (event) =>
 )
 const service = new CheckoutService()
 
+/** `checkouts` checkouts by 10 clients, each starting its next one when its last is done. */
 async function traffic(checkouts: number): Promise<void> {
-  const concurrency = 10
-  for (let next = 0; next < checkouts; next += concurrency) {
-    const batch = Array.from({ length: Math.min(concurrency, checkouts - next) }, (_, i) =>
-      service.checkout(next + i),
-    )
-    await Promise.all(batch)
+  let next = 0
+  const client = async () => {
+    while (next < checkouts) await service.checkout(next++)
   }
+  await Promise.all(Array.from({ length: 10 }, client))
 }
 
 const restored = tracker

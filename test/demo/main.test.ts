@@ -23,9 +23,10 @@ const events = (lines: string[], kind: 'degraded' | 'recovered') =>
 // Issue 8: the demo's "back to normal" phase raised a second degradation of db.findOrder and
 // ended with it still degraded. `npm test` runs this file alone, after the rest of the suite: the
 // demo times real calls, and 50 test files beside it on two cores starve it of CPU (then every
-// operation really is slower, which perfwatch reports as a process slowdown). Run alone it holds
-// in about 85 % of runs on this 2-core machine (10 of 12, measured on 2026-11-23: the misses are
-// a second episode of db.findOrder's tail within the back-to-normal phase), so it is retried.
+// operation really is slower, which perfwatch reports as a process slowdown). Measured on
+// 2026-11-23, 20 runs alone and 10 beside a busy process: db.findOrder raised and recovered once
+// in all 30, every operation ended ok in all 30, another operation raised once in 30; the demo
+// times real calls on a shared machine, so the test is retried.
 describe('npm run demo', () => {
   it('shows one degradation and one recovery of the slowed operation, twice in a row', {
     timeout: 120_000,
@@ -39,11 +40,11 @@ describe('npm run demo', () => {
       const findOrder = (l: string) => l.includes('db.findOrder')
       expect(degraded.filter(findOrder), pass).toHaveLength(1)
       expect(recovered.filter(findOrder), pass).toHaveLength(1)
-      // the table at the end: db.findOrder is back to ok
-      expect(
-        lines.find((l) => l.includes("'db.findOrder'")),
-        pass,
-      ).toContain("'ok'")
+      expect(degraded, pass).toHaveLength(1) // no other operation
+      // the table at the end: every operation is back to ok
+      const rows = lines.filter((l) => /^│ \d/.test(l))
+      expect(rows, pass).toHaveLength(3)
+      for (const row of rows) expect(row, pass).toContain("'ok'")
       expect(
         lines.some((l) => l.includes('Sustained degradation of db.findOrder')),
         pass,
