@@ -171,7 +171,7 @@ export class PerformanceTracker {
     }
     this.unwatchProcess =
       this.enabled && this.options.watchProcess
-        ? watchProcess((stall) => this.reportStall(stall), { onError: this.reportInternalError })
+        ? watchStalls(this, this.reportInternalError)
         : () => {}
     const path = this.options.storagePath
     if (path !== null) {
@@ -206,8 +206,11 @@ export class PerformanceTracker {
     }
   }
 
-  /** Reports a process stall once, with the operations whose slow calls it explains. */
-  private reportStall(stall: StallInfo): void {
+  /**
+   * Reports a process stall once, with the operations whose slow calls it explains.
+   * @internal
+   */
+  reportStallNow(stall: StallInfo): void {
     // The monitor times the stall by performance.now(); the operations' sample times are the
     // tracker's clock: the same with the default clock, shifted by the difference otherwise.
     const offsetMs = this.now() - performance.now()
@@ -613,6 +616,23 @@ class OperationTarget implements TimedTarget {
     else if (!Number.isNaN(durationMs)) this.reportError(notADuration(durationMs))
     // else NaN: the start reading failed and was reported then
   }
+}
+
+/**
+ * Subscribes `tracker` to the process monitor through a weak reference: a tracker dropped
+ * without `close()` can still be collected, and its subscription ends at the next stall.
+ */
+function watchStalls(tracker: PerformanceTracker, onError: (error: unknown) => void): () => void {
+  const ref = new WeakRef(tracker)
+  const unwatch = watchProcess(
+    (stall) => {
+      const live = ref.deref()
+      if (live === undefined) unwatch()
+      else live.reportStallNow(stall)
+    },
+    { onError },
+  )
+  return unwatch
 }
 
 /** One reading of the user's clock; NaN, reported, when it throws or gives no finite number. */

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import {
   type BaselineUnstableEvent,
@@ -11,6 +13,8 @@ import {
 import { ERROR, logSink, WARN } from './helpers/log-sink.js'
 import { logNormal } from './helpers/random.js'
 import { nextTurn, testTracker } from './helpers/tracker.js'
+
+const run = promisify(execFile)
 
 /** A tracker on a manual clock; `feed` records `count` samples `msApart` apart. */
 function setup(options: TrackerOptions = {}) {
@@ -231,5 +235,15 @@ describe('a service warming up', () => {
     await nextTurn()
     expect(afterOneSecond).toBe('ok')
     expect(events.degradation.length).toBeGreaterThan(0)
+  })
+})
+
+describe('a tracker dropped without close()', () => {
+  it('is not kept alive by the process monitor: its subscription ends at the next stall', async () => {
+    const fixture = new URL('./fixtures/tracker/dropped.mjs', import.meta.url).pathname
+    const { stdout } = await run(process.execPath, ['--expose-gc', fixture], {
+      timeout: 20_000,
+    })
+    expect(JSON.parse(stdout)).toEqual({ before: 1, after: 0 })
   })
 })
