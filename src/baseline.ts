@@ -61,6 +61,26 @@ export const MAX_DURATION_MS = 1e12
 const DIGEST_DELTA = 0.02
 
 /**
+ * What `Baseline.toDigest()` returns: a `TDigest` of the tdigest package, typed here by the
+ * methods a merge uses, so a project that type-checks libraries needs no `@types/tdigest`.
+ */
+export interface Digest {
+  /** Adds a value, or values, each with count `n` (default 1). */
+  push(x: number | readonly number[], n?: number): void
+  /** Adds centroids, such as another digest's `toArray()`. */
+  push_centroid(
+    centroids: { mean: number; n: number } | ReadonlyArray<{ mean: number; n: number }>,
+  ): void
+  /** The estimated quantile at `p` in [0, 1]. */
+  percentile(p: number): number
+  /** The centroids in ascending mean. */
+  toArray(): Array<{ mean: number; n: number }>
+  /** The number of centroids. */
+  size(): number
+  compress(): void
+}
+
+/**
  * The learned behaviour of one operation: an immutable value. Its quantiles, mean and standard
  * deviation are exact statistics of the samples it was built from; the t-digest built from the
  * same samples is kept as compact centroids, so baselines can be persisted and merged.
@@ -418,7 +438,7 @@ export class Baseline implements BaselineSummary {
   }
 
   /** A new `TDigest` restored from this baseline's centroids with `push_centroid`, for merging. */
-  toDigest(): tdigest.TDigest {
+  toDigest(): Digest {
     const digest = new tdigest.TDigest(DIGEST_DELTA)
     digest.push_centroid(this.centroidList())
     return digest

@@ -3,6 +3,7 @@ export type {
   BaselineOptions,
   BaselineSummary,
   DegradationRule,
+  Digest,
   RefreshOptions,
 } from './baseline.js'
 export { Baseline, MAX_DURATION_MS } from './baseline.js'

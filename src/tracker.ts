@@ -42,9 +42,16 @@ export interface RecordOptions {
 
 /** What `getSystemSummary()` returns. */
 export interface SystemSummary {
-  /** Samples recorded across all operations. */
+  /** Samples (timed calls) recorded across all operations. */
+  totalSamples: number
+  /** Slow samples across all operations: beyond the per-sample rule (`degradedCount`). */
+  slowSamples: number
+  /**
+   * The same as `totalSamples`: the name of the Python tracker this API follows, kept for code
+   * written against it. It counts samples, not operations (`trackedOperations` lists those).
+   */
   totalOperations: number
-  /** Degraded samples across all operations. */
+  /** The same as `slowSamples`, under the Python tracker's name; a count of samples too. */
   degradedOperations: number
   /** Names of every operation with samples or a baseline. */
   trackedOperations: string[]
@@ -404,18 +411,20 @@ export class PerformanceTracker {
   /** Totals, the statistics of every operation and the count of internal errors. */
   getSystemSummary(): SystemSummary {
     const entries: Array<[string, OperationStats]> = []
-    let totalOperations = 0
-    let degradedOperations = 0
+    let totalSamples = 0
+    let slowSamples = 0
     const nowMs = this.operations.size > 0 ? this.now() : Number.NaN
     for (const [name, operation] of this.operations) {
       const stats = operation.snapshot(nowMs)
       entries.push([name, stats])
-      totalOperations += stats.totalCount
-      degradedOperations += stats.degradedCount
+      totalSamples += stats.totalCount
+      slowSamples += stats.degradedCount
     }
     return {
-      totalOperations,
-      degradedOperations,
+      totalSamples,
+      slowSamples,
+      totalOperations: totalSamples,
+      degradedOperations: slowSamples,
       trackedOperations: [...this.operations.keys()],
       currentlyDegraded: entries
         .filter(([, stats]) => stats.state === 'degraded')

@@ -92,7 +92,7 @@ describe('slow-call lines', () => {
     tracker.record('db.query', 300)
     expect(slowLines()).toHaveLength(2)
     // every slow call was counted, logged or not
-    expect(tracker.getSystemSummary().degradedOperations).toBe(1 + 17 + 3 + 6 + 1)
+    expect(tracker.getSystemSummary().slowSamples).toBe(1 + 17 + 3 + 6 + 1)
   })
 
   it('keep the metadata of each operation’s slowest held call', () => {
@@ -150,7 +150,7 @@ describe('slow-call lines', () => {
       const count = lines.filter((l) => /^Slow call/.test(l.msg)).length
       if (count > linesAtMs.length) linesAtMs.push(clock())
     }
-    const flagged = tracker.getSystemSummary().degradedOperations
+    const flagged = tracker.getSystemSummary().slowSamples
     expect(flagged).toBeGreaterThan(1000)
     // about 1,800 slow calls (3 x 12,000 calls), at most one line every 10 s: 12 in two minutes
     expect(linesAtMs.length).toBeGreaterThanOrEqual(11)

@@ -158,10 +158,13 @@ describe('baselines', () => {
     expect(t.getOperationStats('a')).toMatchObject({ degradedCount: 1, degradationRate: 0.5 })
     const summary = t.getSystemSummary()
     expect(summary).toMatchObject({
-      totalOperations: 24,
-      degradedOperations: 2,
+      totalSamples: 24,
+      slowSamples: 2,
       trackedOperations: ['a', 'b'],
     })
+    // The Python tracker's names, kept as aliases: counts of samples too.
+    expect(summary.totalOperations).toBe(24)
+    expect(summary.degradedOperations).toBe(2)
     expect(summary.operations.b?.degradedCount).toBe(1)
   })
 })

@@ -78,7 +78,8 @@ while (tracker.getOperationState('db.findOrder') !== 'ok' && Date.now() < deadli
 await tracker.close() // writes the slow-call counts still held back
 
 console.log('\n4. getOperationStats for every operation\n')
-const rows = tracker.getSystemSummary().trackedOperations.map((name) => {
+const summary = tracker.getSystemSummary()
+const rows = summary.trackedOperations.map((name) => {
   const s = tracker.getOperationStats(name)
   return {
     operation: name,
@@ -93,3 +94,7 @@ const rows = tracker.getSystemSummary().trackedOperations.map((name) => {
   }
 })
 console.table(rows)
+console.log(
+  `getSystemSummary(): ${summary.totalSamples} samples, ${summary.slowSamples} slow, ` +
+    `degraded now: ${summary.currentlyDegraded.join(', ') || 'none'}`,
+)

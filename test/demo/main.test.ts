@@ -45,6 +45,10 @@ describe('npm run demo', () => {
       const rows = lines.filter((l) => /^│ \d/.test(l))
       expect(rows, pass).toHaveLength(3)
       for (const row of rows) expect(row, pass).toContain("'ok'")
+      const summary = lines.find((l) => l.startsWith('getSystemSummary():'))
+      expect(summary, pass).toMatch(
+        /^getSystemSummary\(\): [1-9]\d* samples, \d+ slow, degraded now: none$/,
+      )
       expect(
         lines.some((l) => l.includes('Sustained degradation of db.findOrder')),
         pass,

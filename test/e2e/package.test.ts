@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -34,53 +34,5 @@ describe.each(['legacy', 'standard'])('the built package with %s decorators', (m
     const second = result(node([script, file]))
     expect(second.restored).toBe(true)
     expect(second.add.baseline).toEqual(first.add.baseline)
-  })
-})
-
-describe('packaging', () => {
-  it('can be required from CommonJS', () => {
-    const out = node(['-e', "console.log(typeof require('perfwatch').PerformanceTracker)"])
-    expect(out.trim()).toBe('function')
-  })
-
-  it('installs from its tarball and works in a fresh project', { timeout: 180_000 }, () => {
-    const dir = tempDir()
-    const packed = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
-        cwd: root,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }),
-    ) as Array<{ filename: string; files: Array<{ path: string }> }>
-    const files = packed[0]?.files.map((f) => f.path) ?? []
-    expect(files).toContain('dist/index.js')
-    expect(files).toContain('dist/index.d.ts')
-    expect(files.some((f) => f.startsWith('dist/demo'))).toBe(false)
-    writeFileSync(join(dir, 'package.json'), '{ "name": "consumer", "private": true }')
-    execFileSync(
-      'npm',
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--prefer-offline',
-        join(dir, packed[0]?.filename ?? ''),
-      ],
-      { cwd: dir, stdio: 'ignore' },
-    )
-    writeFileSync(
-      join(dir, 'main.mjs'),
-      [
-        "import { PerformanceTracker } from 'perfwatch'",
-        'const t = new PerformanceTracker({ storagePath: null })',
-        "t.wrap('op', () => 1)()",
-        "console.log(t.getOperationStats('op').totalCount)",
-      ].join('\n'),
-    )
-    expect(node(['main.mjs'], dir).trim()).toBe('1')
-    const required = node(['-e', "console.log(Object.keys(require('perfwatch')).length > 5)"], dir)
-    expect(required.trim()).toBe('true')
-    const types = readFileSync(join(dir, 'node_modules/perfwatch/dist/index.d.ts'), 'utf8')
-    expect(types).toContain('PerformanceTracker')
   })
 })

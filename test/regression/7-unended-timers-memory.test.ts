@@ -13,7 +13,7 @@ for (let i = 0; i < 10_000; i++) tracker.startOperation('op') // the table at fu
 const before = used()
 for (let i = 0; i < 1_000_000; i++) tracker.startOperation('op')
 // Read the tracker after measuring, so it is not collected before.
-console.log(JSON.stringify({ bytes: used() - before, recorded: tracker.getSystemSummary().totalOperations }))
+console.log(JSON.stringify({ bytes: used() - before, recorded: tracker.getSystemSummary().totalSamples }))
 `
 
 describe('unended timers', () => {

@@ -1,0 +1,196 @@
+import { execFileSync } from 'node:child_process'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, normalize } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tempDir } from '../helpers/tmp.js'
+
+// perfwatch as users get it: a fresh clone (the files git checks out, so no dist/) packed by
+// npm, whose `prepare` script builds it; the tarball installed into a new project and used from
+// plain node, require() and a strict TypeScript project. Also installed from a git URL.
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const consumerFixture = join(root, 'test/fixtures/consumer')
+const quiet: { encoding: 'utf8'; stdio: Array<'ignore' | 'pipe'> } = {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'pipe'],
+}
+
+/** The files a clone of this working tree has: tracked, and new ones not ignored. */
+function cloneWorkingTree(to: string): void {
+  const listed = execFileSync(
+    'git',
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  )
+  for (const file of listed.split('\0')) {
+    if (file !== '' && existsSync(join(root, file))) cpSync(join(root, file), join(to, file))
+  }
+}
+
+function npm(args: string[], cwd: string): string {
+  return execFileSync('npm', ['--no-audit', '--no-fund', '--prefer-offline', ...args], {
+    cwd,
+    ...quiet,
+  })
+}
+
+function node(args: string[], cwd: string): string {
+  return execFileSync(process.execPath, args, { cwd, ...quiet })
+}
+
+/** Relative links of a markdown file, without their anchors. */
+function relativeLinks(markdown: string): string[] {
+  const links = [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] as string)
+  return links
+    .filter((link) => !/^[a-z]+:/.test(link) && !link.startsWith('#'))
+    .map((link) => link.replace(/#.*$/, ''))
+}
+
+let consumer = ''
+let packedFiles: string[] = []
+
+// One packed and installed project for the tests below (tempDir() is removed after each test).
+const work = mkdtempSync(join(tmpdir(), 'perfwatch-install-'))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+beforeAll(() => {
+  const clone = join(work, 'clone')
+  cloneWorkingTree(clone)
+  expect(existsSync(join(clone, 'dist'))).toBe(false)
+  // The development dependencies `prepare` builds with, as `npm install` in the clone would.
+  symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'))
+  const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], clone)) as Array<{
+    filename: string
+    files: Array<{ path: string }>
+  }>
+  packedFiles = packed[0]?.files.map((f) => f.path) ?? []
+  consumer = join(work, 'consumer')
+  mkdirSync(consumer)
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  )
+  npm(
+    [
+      'install',
+      join(work, packed[0]?.filename ?? ''),
+      'fastify@5',
+      'pino@10',
+      '@types/node@20',
+      'typescript@5',
+    ],
+    consumer,
+  )
+  cpSync(consumerFixture, consumer, { recursive: true, filter: (from) => !from.includes('/out') })
+}, 300_000)
+
+describe('npm pack of a fresh clone', () => {
+  it('builds the package and ships what its maps and docs point to', () => {
+    for (const file of ['dist/index.js', 'dist/index.d.ts', 'src/index.ts', 'README.md']) {
+      expect(packedFiles).toContain(file)
+    }
+    expect(packedFiles).toContain('docs/api.md')
+    expect(packedFiles).toContain('LICENSE')
+    const unwanted = /^(test|baselines|\.ci)\/|^(dist|src)\/demo\/|\.json$/
+    expect(packedFiles.filter((f) => unwanted.test(f) && f !== 'package.json')).toEqual([])
+    const shipped = new Set(packedFiles)
+    const installed = join(consumer, 'node_modules/perfwatch')
+    // Every source map's sources, and every relative link of the docs, resolve in the package.
+    const maps = packedFiles.filter((f) => f.endsWith('.map'))
+    expect(maps.length).toBeGreaterThan(0)
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as {
+        sources: string[]
+      }
+      for (const source of sources)
+        expect(shipped, map).toContain(normalize(join(dirname(map), source)))
+    }
+    for (const doc of packedFiles.filter((f) => f.endsWith('.md'))) {
+      for (const link of relativeLinks(readFileSync(join(installed, doc), 'utf8'))) {
+        expect(shipped, `${doc} links to ${link}`).toContain(normalize(join(dirname(doc), link)))
+      }
+    }
+  })
+})
+
+describe('the installed tarball', () => {
+  it('runs the README quick start with plain node and writes the baseline file', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const quickstart = readFileSync(join(consumerFixture, 'quickstart.mjs'), 'utf8')
+    expect(readme).toContain(`\`\`\`js\n${quickstart}\`\`\``)
+    const lines = node(['quickstart.mjs'], consumer).trim().split('\n')
+    expect(lines.filter((line) => !line.startsWith('{'))).toEqual(['learning 200 true'])
+    const saved = JSON.parse(readFileSync(join(consumer, 'baselines/perfwatch.json'), 'utf8'))
+    expect(JSON.stringify(saved)).toContain('db.findOrder')
+  })
+
+  it('can be required from CommonJS', () => {
+    expect(node(['require.cjs'], consumer).trim()).toBe('5 1')
+  })
+
+  describe.each([
+    ['TypeScript 5', join('node_modules', 'typescript', 'bin', 'tsc')],
+    ['TypeScript 7', join(root, 'node_modules', 'typescript', 'bin', 'tsc')],
+  ])('%s, strict, skipLibCheck off', (_compiler, tsc) => {
+    it.each(['legacy', 'standard'])(
+      'compiles and runs %s decorators',
+      { timeout: 60_000 },
+      (mode) => {
+        node([tsc, '-p', `tsconfig.${mode}.json`], consumer)
+        const file = join(tempDir(), 'baselines.json')
+        const output = node([`out/${mode}/app.js`, file], consumer)
+          .trim()
+          .split('\n')
+        const result = JSON.parse(output.find((line) => line.includes('totalSamples')) ?? '{}')
+        expect(result).toEqual({
+          operations: ['Orders.find', 'orders.total'],
+          totalSamples: 40,
+          slowSamples: expect.any(Number),
+          find: 10,
+        })
+        expect(existsSync(file)).toBe(true)
+      },
+    )
+  })
+})
+
+describe('npm install from a git URL', () => {
+  it('builds on install (prepare) and imports', { timeout: 600_000 }, () => {
+    const dir = tempDir()
+    const repo = join(dir, 'repo')
+    cloneWorkingTree(repo)
+    for (const args of [
+      ['init', '-q'],
+      ['add', '-A'],
+      ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'snapshot'],
+    ]) {
+      execFileSync('git', args, { cwd: repo })
+    }
+    const project = join(dir, 'project')
+    mkdirSync(project)
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'p', private: true }))
+    npm(['install', `git+file://${repo}`], project)
+    const out = node(
+      [
+        '--input-type=module',
+        '-e',
+        "import('perfwatch').then((m) => console.log(typeof m.PerformanceTracker))",
+      ],
+      project,
+    )
+    expect(out.trim()).toBe('function')
+  })
+})
