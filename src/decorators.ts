@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import { createTimedFunction, type TimedTarget } from './timing.js'
 import type { PerformanceTracker } from './tracker.js'
-import { checkName } from './validate.js'
+import { checkName, checkPrefix } from './validate.js'
 
 // TypeScript's standard-decorator helpers give `context.metadata` only when `Symbol.metadata`
 // exists when the class is defined; Node 20 lacks it. This module runs before any class that
@@ -11,6 +11,12 @@ symbolConstructor.metadata ??= Symbol.for('Symbol.metadata')
 
 /** The key under which decorated methods are listed: reflect-metadata (legacy) or `context.metadata`. */
 export const TIMED_OPERATIONS_KEY: unique symbol = Symbol.for('perfwatch.timedOperations')
+
+/**
+ * The key under which `@operationPrefix` stores a class's prefix: reflect-metadata on the class
+ * (legacy) or `context.metadata` (standard). Only a class's own prefix applies to its methods.
+ */
+export const OPERATION_PREFIX_KEY: unique symbol = Symbol.for('perfwatch.operationPrefix')
 
 /** One decorated method, as `getTimedOperations` lists it. */
 export interface TimedOperation {
@@ -24,7 +30,7 @@ export interface TimedOperation {
 
 interface TimedEntry {
   method: string | symbol
-  /** Undefined when the default `ClassName.methodName` applies. */
+  /** Undefined when the default `prefix.methodName` or `ClassName.methodName` applies. */
   operation: string | undefined
   isStatic: boolean
 }
@@ -39,6 +45,59 @@ type AnyMethod = (this: any, ...args: any[]) => any
 export interface MethodDecorator {
   <T extends AnyMethod>(method: T, context: ClassMethodDecoratorContext<unknown, T>): T
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: decorates classes of any constructor signature
+type AnyClass = abstract new (...args: any[]) => unknown
+
+/**
+ * A class decorator usable in both TypeScript modes: TC39 standard decorators (the default) and
+ * legacy `experimentalDecorators`.
+ */
+export interface ClassDecorator {
+  <C extends AnyClass>(value: C, context: ClassDecoratorContext<C>): void
+  (target: AnyClass): void
+}
+
+/**
+ * Names the operations of the class's `@timeOperation()` methods that have no explicit name
+ * `${prefix}.${methodName}` instead of `ClassName.methodName`: stable when a minifier renames the
+ * class, and distinct for two classes of the same name. An explicit `@timeOperation('name')`
+ * wins. Applies to the methods the class declares; inherited ones keep their declaring class's
+ * name or prefix. Works with TC39 standard decorators and with legacy `experimentalDecorators`.
+ * @throws InvalidArgumentError unless `prefix` is a non-empty string of at most 1,024 characters.
+ *
+ * @example
+ * ```ts
+ * @operationPrefix('orders')
+ * class OrderService {
+ *   @timeOperation() // orders.load, whatever the class is renamed to
+ *   async load(id: string) { return db.orders.find(id) }
+ * }
+ * ```
+ */
+export function operationPrefix(prefix: string): ClassDecorator {
+  checkPrefix(prefix)
+  function decorator(...args: unknown[]): void {
+    const [value, context] = args
+    if (typeof value !== 'function') throw new TypeError('@operationPrefix decorates classes only')
+    if (isDecoratorContext(context)) {
+      if (context.kind !== 'class') {
+        throw new TypeError(
+          `@operationPrefix decorates classes only; ${String(context.name)} is not one`,
+        )
+      }
+      // The same object the method decorators of this class saw; standard decorators without
+      // metadata (no Symbol.metadata when the class was defined) fall back to reflect-metadata.
+      const metadata = context.metadata as Record<PropertyKey, unknown> | null | undefined
+      if (metadata !== undefined && metadata !== null) metadata[OPERATION_PREFIX_KEY] = prefix
+      else Reflect.defineMetadata(OPERATION_PREFIX_KEY, prefix, value)
+      return
+    }
+    if (args.length !== 1) throw new TypeError('@operationPrefix decorates classes only')
+    Reflect.defineMetadata(OPERATION_PREFIX_KEY, prefix, value)
+  }
+  return decorator as ClassDecorator
 }
 
 /**
@@ -57,7 +116,7 @@ export function createMethodDecorator(
     const [value, contextOrKey, descriptor] = args
     // A tracker disabled at class definition never times: the method stays exactly as written.
     const isBare = knownTracker()?.enabled === false
-    if (isMethodContext(contextOrKey)) {
+    if (isDecoratorContext(contextOrKey)) {
       return decorateStandard(value, contextOrKey, operationName, getTracker, isBare)
     }
     if (
@@ -96,17 +155,20 @@ function decorateLegacy(
   }
   const isStatic = typeof target === 'function'
   const owner = (isStatic ? target : target.constructor) as { name: string }
-  const operation = operationName ?? `${owner.name}.${String(key)}`
   const entries: TimedEntry[] = Reflect.getOwnMetadata(TIMED_OPERATIONS_KEY, owner) ?? []
-  entries.push({ method: key, operation, isStatic })
+  entries.push({ method: key, operation: operationName, isStatic })
   Reflect.defineMetadata(TIMED_OPERATIONS_KEY, entries, owner)
   if (isBare) return
-  descriptor.value = timedMethod(method as AnyMethod, () => targetFor(getTracker, operation))
+  // Class decorators (`@operationPrefix`) run after method decorators, so the default name is
+  // resolved on the first call, once: the target is cached by createTimedFunction.
+  descriptor.value = timedMethod(method as AnyMethod, () =>
+    targetFor(getTracker, operationName ?? defaultOperation(owner, key)),
+  )
 }
 
 function decorateStandard(
   method: unknown,
-  context: ClassMethodDecoratorContext,
+  context: DecoratorContext,
   operationName: string | undefined,
   getTracker: () => PerformanceTracker,
   isBare: boolean,
@@ -121,13 +183,14 @@ function decorateStandard(
     entries.push({ method: context.name, operation: operationName, isStatic: context.static })
   }
   if (isBare) return method as AnyMethod
-  // The class is not named yet when a standard method decorator runs, so the default
-  // `ClassName.methodName` is resolved on the first call, from `this`.
+  // The class is not named yet when a standard method decorator runs (nor its prefix set), so the
+  // default `prefix.methodName` or `ClassName.methodName` is resolved on the first call, from
+  // `this`.
   const wrapper: AnyMethod = timedMethod(method as AnyMethod, (thisArg) => {
     if (operationName !== undefined) return targetFor(getTracker, operationName)
     const owner = declaringClass(thisArg, context, metadata, wrapper)
     if (owner === undefined) return undefined // a detached call: untimed, try again next call
-    return targetFor(getTracker, `${owner.name}.${String(context.name)}`)
+    return targetFor(getTracker, defaultOperation(owner, context.name))
   })
   return wrapper
 }
@@ -154,6 +217,25 @@ function targetFor(getTracker: () => PerformanceTracker, operation: string): Tim
     process.emitWarning(`perfwatch cannot time ${shown}; calling it untimed: ${String(error)}`)
     return null
   }
+}
+
+/** `prefix.methodName` with the class's own `@operationPrefix`, else `ClassName.methodName`. */
+function defaultOperation(owner: { name: string }, method: string | symbol): string {
+  return `${ownPrefix(owner) ?? owner.name}.${String(method)}`
+}
+
+/** The prefix `@operationPrefix` gave this very class (not one inherited from a parent class). */
+function ownPrefix(owner: object): string | undefined {
+  if (Object.hasOwn(owner, Symbol.metadata)) {
+    const metadata = (owner as { [Symbol.metadata]: Record<PropertyKey, unknown> | null })[
+      Symbol.metadata
+    ]
+    // A subclass's metadata inherits from its parent's: only an own prefix counts.
+    if (metadata !== null && Object.hasOwn(metadata, OPERATION_PREFIX_KEY)) {
+      return metadata[OPERATION_PREFIX_KEY] as string
+    }
+  }
+  return Reflect.getOwnMetadata(OPERATION_PREFIX_KEY, owner)
 }
 
 /** The class that declared the decorated method, found from the receiver of a call. */
@@ -199,7 +281,7 @@ export function getTimedOperations(classOrInstance: object): TimedOperation[] {
       seen.add(id)
       listed.push({
         method: entry.method,
-        operation: entry.operation ?? `${owner.name}.${String(entry.method)}`,
+        operation: entry.operation ?? defaultOperation(owner, entry.method),
         isStatic: entry.isStatic,
       })
     }
@@ -218,7 +300,8 @@ function ownEntries(owner: object): TimedEntry[] {
   return [...legacy, ...(metadata[TIMED_OPERATIONS_KEY] as TimedEntry[])]
 }
 
-function isMethodContext(value: unknown): value is ClassMethodDecoratorContext {
+/** A standard decorator's context (of a method, a class, …), as opposed to a legacy key. */
+function isDecoratorContext(value: unknown): value is DecoratorContext {
   return (
     typeof value === 'object' &&
     value !== null &&

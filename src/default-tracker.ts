@@ -30,9 +30,10 @@ export function getPerformanceTracker(options?: TrackerOptions): PerformanceTrac
 
 /**
  * Times every call of the decorated method, as `tracker.wrap` does, under `name` (default
- * `ClassName.methodName`). Records into `options.tracker`, else into `getPerformanceTracker()`,
- * which is looked up on the method's first call. Works with TC39 standard decorators and with
- * legacy `experimentalDecorators`.
+ * `ClassName.methodName`, or `prefix.methodName` in a class with `@operationPrefix(prefix)`).
+ * Records into `options.tracker`, else into `getPerformanceTracker()`, which is looked up on the
+ * method's first call. Works with TC39 standard decorators and with legacy
+ * `experimentalDecorators`.
  * @throws InvalidArgumentError for an invalid `name` or options that are not an object.
  *
  * @example

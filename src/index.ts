@@ -8,8 +8,13 @@ export type {
 } from './baseline.js'
 export { Baseline, MAX_DURATION_MS } from './baseline.js'
 export type { Clock } from './clock.js'
-export type { MethodDecorator, TimedOperation } from './decorators.js'
-export { getTimedOperations, TIMED_OPERATIONS_KEY } from './decorators.js'
+export type { ClassDecorator, MethodDecorator, TimedOperation } from './decorators.js'
+export {
+  getTimedOperations,
+  OPERATION_PREFIX_KEY,
+  operationPrefix,
+  TIMED_OPERATIONS_KEY,
+} from './decorators.js'
 export { getPerformanceTracker, timeOperation } from './default-tracker.js'
 export type { DetectionRule, DetectorStats } from './detection.js'
 export type { ErrorCode } from './errors.js'

@@ -17,6 +17,20 @@ export function checkName(name: unknown): asserts name is string {
   }
 }
 
+/**
+ * @throws InvalidArgumentError unless `prefix` is a non-empty string of at most 1,024 characters:
+ * the rule of `checkName`, under its own argument name (checkName stays as it is: `record` calls it).
+ */
+export function checkPrefix(prefix: unknown): asserts prefix is string {
+  if (typeof prefix !== 'string' || prefix === '' || prefix.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError(
+      'operation prefix',
+      `a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
+      prefix,
+    )
+  }
+}
+
 /** True for what may be options or metadata: an object that is not null and not an array. */
 export function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -30,6 +30,7 @@ describe.each(['legacy', 'standard'])('the built package with %s decorators', (m
     expect(first.add).toMatchObject({ totalCount: 25, baseline: { sampleCount: 20 } })
     expect(first.reject.errorRate).toBe(1)
     expect(first.listed).toBe(8)
+    expect(first.prefixed).toBe(1)
     expect(existsSync(file)).toBe(true)
     const second = result(node([script, file]))
     expect(second.restored).toBe(true)
