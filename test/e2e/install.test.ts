@@ -156,7 +156,7 @@ describe('the installed tarball', () => {
           .split('\n')
         const result = JSON.parse(output.find((line) => line.includes('totalSamples')) ?? '{}')
         expect(result).toEqual({
-          operations: ['Orders.find', 'orders.total'],
+          operations: ['orders.find', 'orders.total'],
           totalSamples: 40,
           slowSamples: expect.any(Number),
           find: 10,
