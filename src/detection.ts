@@ -18,7 +18,8 @@
  * is capped). Samples that finish together, as every call in flight does after a GC pause or a
  * blocked event loop, are one piece of evidence, not N: a degradation needs at least three
  * distinct slices of slow calls. At 1,000 calls/s a slice holds ~20 samples and the cap rarely
- * binds on a real slowdown.
+ * binds on a real slowdown. A slice of more than SLICE_SAMPLES samples counts as that many: the
+ * evidence a busy operation gathers grows with time, not with its call rate.
  *
  * The state is `degraded` from the sample a chart reaches its limit until every chart has
  * drained back to 0 (healthy samples drain the shift chart by 0.68 and the tail chart by 0.63 per
@@ -46,6 +47,17 @@ export const SLICE_MS = 20
  * needs three slices too, but delays a 2x slowdown at 1,000 calls/s from ~55 to ~62 samples.)
  */
 const SLICE_CAP = 0.4
+
+/**
+ * Samples a slice counts in full. A slice with more adds its net score scaled down to this many
+ * samples' worth: calls close together in time are not independent (they share the process's
+ * queues, its garbage collections, its CPU), so beyond about 1,000 calls/s more calls make the
+ * evidence more precise, not stronger. A healthy service at 5,000 calls/s wanders by 10-30 % for
+ * 50-150 ms at a time as its queues fill and drain; counted in full, such a wander raised a
+ * `shift` degradation within 40 ms. At 1,000 calls/s a slice holds about 20 calls, so the
+ * delays measured there hardly move (docs/detection.md).
+ */
+export const SLICE_SAMPLES = 20
 
 /** Fewest baseline samples a detector is built from: below it baseline noise swamps the test. */
 export const MIN_DETECTION_SAMPLES = 500
@@ -136,6 +148,8 @@ export class DegradationDetector {
   private shiftNet = 0
   private tailNet = 0
   private errorsNet = 0
+  /** Successful samples in the current slice. */
+  private sliceCount = 0
   /** While degraded: every chart has been back at 0 since `quietSinceMs`, none at its limit. */
   private isQuiet = false
   private quietSinceMs = 0
@@ -221,15 +235,17 @@ export class DegradationDetector {
     this.enterSlice(endMs)
     this.shiftNet += SHIFT[band] as number
     this.tailNet += TAIL[band] as number
+    const count = ++this.sliceCount
+    const scale = count > SLICE_SAMPLES ? SLICE_SAMPLES / count : 1
     // The clamp is written out for each chart: a shared helper function added ~30 ns per record
     // (npm run bench, hotpath, 2026-11-23).
     const shift = Math.min(
       this.shiftLimit,
-      Math.max(0, this.shiftAtSlice + Math.min(this.shiftNet, this.shiftCap)),
+      Math.max(0, this.shiftAtSlice + Math.min(this.shiftNet * scale, this.shiftCap)),
     )
     const tail = Math.min(
       this.tailLimit,
-      Math.max(0, this.tailAtSlice + Math.min(this.tailNet, this.tailCap)),
+      Math.max(0, this.tailAtSlice + Math.min(this.tailNet * scale, this.tailCap)),
     )
     this.shift = shift
     this.tail = tail
@@ -270,6 +286,7 @@ export class DegradationDetector {
     this.shiftNet = 0
     this.tailNet = 0
     this.errorsNet = 0
+    this.sliceCount = 0
   }
 
   private transition(endMs: number): Transition {

@@ -179,7 +179,11 @@ export class Operation {
   private degradedAboveMs = Number.POSITIVE_INFINITY
   private learning: Float64Array | null
   private learned = 0
+  /** Failures while learning, in stored samples' worth (each counts 1 / learningStride). */
   private learningFailures = 0
+  /** While learning a busy operation: every learningStride-th success is stored. */
+  private learningStride = 1
+  private learningSkipped = 0
   /** Learning samples before this index built the current baseline; the guard skips them. */
   private guardFrom = 0
   private sinceRefresh = 0
@@ -406,7 +410,7 @@ export class Operation {
   private recordFailure(endMs: number): void {
     this.failureCount++
     // Failures never enter a baseline; they feed the error chart only.
-    if (this.learning !== null) this.learningFailures++
+    if (this.learning !== null) this.learningFailures += 1 / this.learningStride
     const transition = this.detector?.failure(endMs) ?? NO_CHANGE
     if (transition !== NO_CHANGE) this.transition(transition)
   }
@@ -446,9 +450,11 @@ export class Operation {
       this.learningStartMs = endMs
       this.learningStartCount = this.totalCount - 1
     }
+    if (this.learningStride > 1 && ++this.learningSkipped < this.learningStride) return
+    this.learningSkipped = 0
     learning[this.learned++] = durationMs
     if (this.learned === learning.length) {
-      if (endMs - this.learningStartMs < this.config.minLearningMs) this.slideLearning(learning)
+      if (endMs - this.learningStartMs < this.config.minLearningMs) this.thinLearning(learning)
       else this.finishLearning(learning, endMs)
     } else if (this.learned === this.config.baselineSamples && this.baseline === undefined) {
       // The first baseline, for the per-sample rule; learning goes on to maturity.
@@ -460,26 +466,31 @@ export class Operation {
   }
 
   /**
-   * The buffer is full before `minLearningMs` have passed (a busy operation, still warming up):
-   * the older half is dropped and the newest `baselineSamples` of it become the baseline the
-   * per-sample rule and the maturing guard compare with. So a baseline matures on the newest
-   * samples after the operation has run for `minLearningMs`, not on its first half second.
+   * The buffer is full before `minLearningMs` have passed (a busy operation): every other sample
+   * is dropped and from now on only every other call is kept, so the baseline that matures
+   * spans all of `minLearningMs` evenly, not its last fraction of a second (at 5,000 calls/s,
+   * 1,000 calls are 0.2 s: one state of the process's queues, not its usual spread). It matures
+   * after between `minLearningMs` and twice that. The newest `baselineSamples` before the
+   * thinning become the baseline the per-sample rule and the maturing guard compare with; the
+   * guard then checks the samples stored after it, so a slowdown during learning is still
+   * refused.
    */
-  private slideLearning(learning: Float64Array): void {
-    const half = learning.length >> 1
-    const size = Math.min(this.config.baselineSamples, half)
+  private thinLearning(learning: Float64Array): void {
+    const size = Math.min(this.config.baselineSamples, learning.length)
     const interim = this.buildBaseline(
-      learning.slice(half - size, half),
+      learning.slice(learning.length - size),
       Math.round((this.learningFailures * size) / learning.length),
       null,
     )
     // Fewer than MIN_DETECTION_SAMPLES samples: even if saved, it is never taken as mature.
     this.baseline = interim
     this.degradedAboveMs = interim.degradedAboveMs
-    this.learningFailures = Math.round(this.learningFailures / 2)
-    learning.copyWithin(0, half)
-    this.learned = learning.length - half
-    this.guardFrom = 0
+    const half = learning.length >> 1
+    for (let i = 0; i < half; i++) learning[i] = learning[2 * i + 1] as number
+    this.learningFailures /= 2
+    this.learningStride *= 2
+    this.learned = half
+    this.guardFrom = half
   }
 
   private finishLearning(samples: Float64Array, endMs: number): void {
@@ -503,7 +514,9 @@ export class Operation {
     }
     this.refusals = 0
     this.learning = null
-    this.install(this.buildBaseline(samples, this.learningFailures, this.learningRate(endMs)))
+    this.install(
+      this.buildBaseline(samples, Math.round(this.learningFailures), this.learningRate(endMs)),
+    )
     this.listener.onBaseline(this, first === undefined ? 'established' : 'matured')
   }
 
@@ -575,6 +588,8 @@ export class Operation {
     this.learning = new Float64Array(this.learningSize())
     this.learned = 0
     this.learningFailures = 0
+    this.learningStride = 1
+    this.learningSkipped = 0
     this.guardFrom = 0
     this.learningStartMs = Number.NaN
   }

@@ -8,6 +8,7 @@ import {
   NO_CHANGE,
   RAISED,
   RESUMED,
+  SLICE_SAMPLES,
 } from '../src/detection.js'
 import { quantileSorted } from '../src/stats.js'
 import { logNormal } from './helpers/random.js'
@@ -169,6 +170,25 @@ describe('DegradationDetector', () => {
     const spread = detectorFor(11)
     for (let i = 0; i < 3000; i++) spread.feed.success(spread.draw())
     expect(samplesUntil(spread.feed, () => reference.p99 * 10, 100)).toBeLessThan(100)
+  })
+
+  it('counts a busy slice as SLICE_SAMPLES samples of evidence, not all of them', () => {
+    // 5,000 calls/s, every call between p75 and p95 (+3 each on the shift chart): 100 calls
+    // in a 20-ms slice add their net scaled to SLICE_SAMPLES of them, below the 40 % cap.
+    const { detector, feed, reference } = detectorFor(13, 0)
+    feed.at(0)
+    const between = (reference.p75 + reference.p95) / 2
+    for (let i = 0; i < 100; i++) {
+      feed.at(i * 0.2)
+      feed.success(between)
+    }
+    const { shiftScore, shiftLimit } = detector.stats()
+    expect(shiftScore).toBeCloseTo(3 * SLICE_SAMPLES)
+    expect(shiftScore).toBeLessThan(0.4 * shiftLimit)
+    // At 1,000 calls/s a slice holds about 20 calls, all counted: a 2x slowdown raises as fast.
+    const slow = detectorFor(13)
+    for (let i = 0; i < 3000; i++) slow.feed.success(slow.draw())
+    expect(samplesUntil(slow.feed, () => 2 * slow.draw())).toBeLessThan(80)
   })
 
   it('never raises on a burst that straddles two slices', () => {

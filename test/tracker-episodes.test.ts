@@ -230,6 +230,24 @@ describe('a service warming up', () => {
     expect(events.unstable).toHaveLength(0)
   })
 
+  it('learns a busy operation over all of minLearningMs, not its last fraction of a second', () => {
+    // 5,000 calls/s whose level wanders every 600 ms (queues filling and draining): 1,000
+    // calls are 0.2 s, one level only; the baseline must hold both.
+    const { tracker, feed } = setup({ minLearningMs: 5000 })
+    let phases = 0
+    while (tracker.getOperationState('route') !== 'ok' && phases < 100) {
+      feed('route', 3000, phases++ % 2 === 0 ? 0.8 : 1.25, 0.2)
+    }
+    const baseline = tracker.getOperationStats('route')?.baseline
+    expect(baseline?.sampleCount).toBe(1000)
+    expect(phases * 600).toBeGreaterThanOrEqual(5000)
+    expect(phases * 600).toBeLessThanOrEqual(10_600) // matures within twice minLearningMs
+    // log-normal, median 10 ms: the fast phases' median 8 ms, the slow ones' 12.5 ms
+    expect(baseline?.p50).toBeGreaterThan(8.5)
+    expect(baseline?.p50).toBeLessThan(12)
+    expect(baseline?.p95).toBeGreaterThan(18) // the slow phases' p95 (about 28 ms), not 18
+  })
+
   it('matures on the warm-up with minLearningMs: 0, and then raises on the steady state', async () => {
     const { events, afterOneSecond } = warmUp({ minLearningMs: 0 })
     await nextTurn()
