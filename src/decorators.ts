@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import { createTimedFunction, type TimedTarget } from './timing.js'
 import type { PerformanceTracker } from './tracker.js'
-import { checkName, checkPrefix } from './validate.js'
+import { checkName } from './validate.js'
 
 // TypeScript's standard-decorator helpers give `context.metadata` only when `Symbol.metadata`
 // exists when the class is defined; Node 20 lacks it. This module runs before any class that
@@ -77,7 +77,7 @@ export interface ClassDecorator {
  * ```
  */
 export function operationPrefix(prefix: string): ClassDecorator {
-  checkPrefix(prefix)
+  checkName(prefix, 'operation prefix')
   function decorator(...args: unknown[]): void {
     const [value, context] = args
     if (typeof value !== 'function') throw new TypeError('@operationPrefix decorates classes only')

@@ -18,8 +18,9 @@
  * is capped). Samples that finish together, as every call in flight does after a GC pause or a
  * blocked event loop, are one piece of evidence, not N: a degradation needs at least three
  * distinct slices of slow calls. At 1,000 calls/s a slice holds ~20 samples and the cap rarely
- * binds on a real slowdown. A slice of more than SLICE_SAMPLES samples counts as that many: the
- * evidence a busy operation gathers grows with time, not with its call rate.
+ * binds on a real slowdown. A slice of more than SLICE_SAMPLES samples adds evidence of a
+ * slowdown as that many would: the evidence a busy operation gathers grows with time, not with
+ * its call rate.
  *
  * The state is `degraded` from the sample a chart reaches its limit until every chart has
  * drained back to 0 (healthy samples drain the shift chart by 0.68 and the tail chart by 0.63 per
@@ -49,8 +50,10 @@ export const SLICE_MS = 20
 const SLICE_CAP = 0.4
 
 /**
- * Samples a slice counts in full. A slice with more adds its net score scaled down to this many
- * samples' worth: calls close together in time are not independent (they share the process's
+ * Samples a slice counts in full. A slice with more adds its net score, when positive (evidence
+ * of a slowdown), scaled down to this many samples' worth; a negative net counts in full, so the
+ * charts drain as fast as before between bursts (scaling both ways slowed the draining and let
+ * the demo's hiccups add up): calls close together in time are not independent (they share the process's
  * queues, its garbage collections, its CPU), so beyond about 1,000 calls/s more calls make the
  * evidence more precise, not stronger. A healthy service at 5,000 calls/s wanders by 10-30 % for
  * 50-150 ms at a time as its queues fill and drain; counted in full, such a wander raised a
@@ -235,17 +238,21 @@ export class DegradationDetector {
     this.enterSlice(endMs)
     this.shiftNet += SHIFT[band] as number
     this.tailNet += TAIL[band] as number
+    // A busy slice's evidence against the baseline counts as SLICE_SAMPLES samples; its healthy
+    // (negative) net counts in full, so the charts drain between bursts as fast as ever.
     const count = ++this.sliceCount
     const scale = count > SLICE_SAMPLES ? SLICE_SAMPLES / count : 1
+    const shiftNet = this.shiftNet > 0 ? this.shiftNet * scale : this.shiftNet
+    const tailNet = this.tailNet > 0 ? this.tailNet * scale : this.tailNet
     // The clamp is written out for each chart: a shared helper function added ~30 ns per record
     // (npm run bench, hotpath, 2026-11-23).
     const shift = Math.min(
       this.shiftLimit,
-      Math.max(0, this.shiftAtSlice + Math.min(this.shiftNet * scale, this.shiftCap)),
+      Math.max(0, this.shiftAtSlice + Math.min(shiftNet, this.shiftCap)),
     )
     const tail = Math.min(
       this.tailLimit,
-      Math.max(0, this.tailAtSlice + Math.min(this.tailNet * scale, this.tailCap)),
+      Math.max(0, this.tailAtSlice + Math.min(tailNet, this.tailCap)),
     )
     this.shift = shift
     this.tail = tail

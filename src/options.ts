@@ -71,8 +71,9 @@ export interface TrackerOptions {
   detectionToleranceMs?: number
   /**
    * A baseline matures (and the detector starts) only once the operation has been learning for
-   * this many ms (by `clock`) as well as `detectionSamples` samples; a busy operation keeps the
-   * newest samples meanwhile. A service is then judged against its behaviour after it warmed up,
+   * this many ms (by `clock`) as well as `detectionSamples` samples; a busy operation keeps every
+   * second, fourth, ... call meanwhile, so its baseline spans this whole time (it matures after
+   * between this and twice this). A service is then judged against how it behaves over seconds,
    * not against its first half second of traffic. `0` matures at `detectionSamples`.
    * @default 5000
    */

@@ -6,27 +6,16 @@ import { InvalidArgumentError } from './errors.js'
  */
 export const MAX_NAME_LENGTH = 1024
 
-/** @throws InvalidArgumentError unless `name` is a non-empty string of at most 1,024 characters. */
-export function checkName(name: unknown): asserts name is string {
+/**
+ * @throws InvalidArgumentError unless `name` is a non-empty string of at most 1,024 characters;
+ * `argument` names it in the error (an operation prefix follows the same rule).
+ */
+export function checkName(name: unknown, argument = 'operation name'): asserts name is string {
   if (typeof name !== 'string' || name === '' || name.length > MAX_NAME_LENGTH) {
     throw new InvalidArgumentError(
-      'operation name',
+      argument,
       `a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
       name,
-    )
-  }
-}
-
-/**
- * @throws InvalidArgumentError unless `prefix` is a non-empty string of at most 1,024 characters:
- * the rule of `checkName`, under its own argument name (checkName stays as it is: `record` calls it).
- */
-export function checkPrefix(prefix: unknown): asserts prefix is string {
-  if (typeof prefix !== 'string' || prefix === '' || prefix.length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError(
-      'operation prefix',
-      `a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
-      prefix,
     )
   }
 }

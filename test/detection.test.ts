@@ -172,7 +172,7 @@ describe('DegradationDetector', () => {
     expect(samplesUntil(spread.feed, () => reference.p99 * 10, 100)).toBeLessThan(100)
   })
 
-  it('counts a busy slice as SLICE_SAMPLES samples of evidence, not all of them', () => {
+  it('counts a busy slice as SLICE_SAMPLES samples of evidence of a slowdown, healthy ones in full', () => {
     // 5,000 calls/s, every call between p75 and p95 (+3 each on the shift chart): 100 calls
     // in a 20-ms slice add their net scaled to SLICE_SAMPLES of them, below the 40 % cap.
     const { detector, feed, reference } = detectorFor(13, 0)
@@ -185,6 +185,13 @@ describe('DegradationDetector', () => {
     const { shiftScore, shiftLimit } = detector.stats()
     expect(shiftScore).toBeCloseTo(3 * SLICE_SAMPLES)
     expect(shiftScore).toBeLessThan(0.4 * shiftLimit)
+    // Healthy calls count in full: 100 between p50 and p75 (-1 each) drain all 60 points.
+    const healthy = (reference.p50 + reference.p75) / 2
+    for (let i = 0; i < 100; i++) {
+      feed.at(20 + i * 0.2)
+      feed.success(healthy)
+    }
+    expect(detector.stats().shiftScore).toBe(0)
     // At 1,000 calls/s a slice holds about 20 calls, all counted: a 2x slowdown raises as fast.
     const slow = detectorFor(13)
     for (let i = 0; i < 3000; i++) slow.feed.success(slow.draw())

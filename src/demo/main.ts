@@ -52,7 +52,9 @@ if (restored.length > 0) {
   console.log('Calls are checked against them from the first one; skipping the learning phase.\n')
 } else {
   console.log('\n1. Learning: normal traffic until every baseline is mature')
-  console.log('   (first baseline after 100 calls; mature and frozen after 1000 calls and 5 s)\n')
+  console.log(
+    '   (first baseline after 100 calls; mature and frozen after 1000 calls spread over 5 s or more)\n',
+  )
   const names = ['db.findOrder', 'CheckoutService.priceCart', 'payments.charge']
   const learnUntil = Date.now() + 30_000
   do await traffic(200)
