@@ -50,15 +50,15 @@ export const SLICE_MS = 20
 const SLICE_CAP = 0.4
 
 /**
- * Samples a slice counts in full. A slice with more adds its net score, when positive (evidence
- * of a slowdown), scaled down to this many samples' worth; a negative net counts in full, so the
- * charts drain as fast as before between bursts (scaling both ways slowed the draining and let
- * the demo's hiccups add up): calls close together in time are not independent (they share the process's
- * queues, its garbage collections, its CPU), so beyond about 1,000 calls/s more calls make the
- * evidence more precise, not stronger. A healthy service at 5,000 calls/s wanders by 10-30 % for
- * 50-150 ms at a time as its queues fill and drain; counted in full, such a wander raised a
- * `shift` degradation within 40 ms. At 1,000 calls/s a slice holds about 20 calls, so the
- * delays measured there hardly move (docs/detection.md).
+ * Samples a slice counts in full. Calls close together in time are not independent (they share
+ * the process's queues, its garbage collections, its CPU), so beyond about 1,000 calls/s more
+ * calls make the evidence more precise, not stronger: a slice with more samples and a positive
+ * net score (evidence of a slowdown) adds that net scaled down to this many samples' worth. A
+ * healthy service at 5,000 calls/s wanders by 10-30 % for 50-150 ms at a time as its queues fill
+ * and drain; counted in full, such a wander raised a `shift` degradation within 40 ms. A
+ * negative net counts in full, so the charts drain between bursts as fast as before (scaling it
+ * too let the demo's hiccups a second apart add up). At 1,000 calls/s a slice holds about 20
+ * calls, so the delays measured there hardly move (docs/detection.md).
  */
 export const SLICE_SAMPLES = 20
 
