@@ -70,6 +70,9 @@ beforeAll(() => {
   const clone = join(work, 'clone')
   cloneWorkingTree(clone)
   expect(existsSync(join(clone, 'dist'))).toBe(false)
+  // A module a developer deleted from src/ but still has in dist/ must not be packed.
+  mkdirSync(join(clone, 'dist'))
+  writeFileSync(join(clone, 'dist/removed.js'), 'export {}\n')
   // The development dependencies `prepare` builds with, as `npm install` in the clone would.
   symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'))
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], clone)) as Array<{
@@ -104,6 +107,7 @@ describe('npm pack of a fresh clone', () => {
     }
     expect(packedFiles).toContain('docs/api.md')
     expect(packedFiles).toContain('LICENSE')
+    expect(packedFiles).not.toContain('dist/removed.js')
     const unwanted = /^(test|baselines|\.ci)\/|^(dist|src)\/demo\/|\.json$/
     expect(packedFiles.filter((f) => unwanted.test(f) && f !== 'package.json')).toEqual([])
     const shipped = new Set(packedFiles)
