@@ -81,6 +81,9 @@ const LIMITS_BY_SAMPLES: ReadonlyArray<{ samples: number; shift: number; tail: n
 /** Bernoulli CUSUM limit for the error chart: about 7 failures in a row over a 0.1% base rate. */
 export const ERROR_LIMIT = 20
 
+/** The most one slice adds to the error chart. */
+const ERROR_CAP = ERROR_LIMIT * SLICE_CAP
+
 /** Which chart raised a degradation. */
 export type DetectionRule = 'shift' | 'tail' | 'errors'
 
@@ -275,10 +278,9 @@ export class DegradationDetector {
 
   private scoreErrors(score: number): void {
     this.errorsNet += score
-    const cap = ERROR_LIMIT * SLICE_CAP
     this.errors = Math.min(
       ERROR_LIMIT,
-      Math.max(0, this.errorsAtSlice + Math.min(this.errorsNet, cap)),
+      Math.max(0, this.errorsAtSlice + Math.min(this.errorsNet, ERROR_CAP)),
     )
   }
 

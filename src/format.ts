@@ -39,3 +39,20 @@ export function formatDuration(durationMs: number): string {
   if (durationMs < 3_600_000) return `${(durationMs / 60_000).toFixed(1)}min`
   return `${(durationMs / 3_600_000).toFixed(1)}h`
 }
+
+/** A latency, or `-` when there is none. */
+export function formatLatencyOrDash(durationMs: number | null): string {
+  return durationMs === null ? '-' : formatLatency(durationMs)
+}
+
+/** `1234.5` → `"1235 calls/s"`; `null` → `"unknown calls/s"`. */
+export function formatRate(callsPerSecond: number | null): string {
+  if (callsPerSecond === null) return 'unknown calls/s'
+  return `${callsPerSecond < 10 ? callsPerSecond.toFixed(1) : Math.round(callsPerSecond)} calls/s`
+}
+
+/** Items of a log line: the first `max`, then how many more (`a, b, c, and 4 more`). */
+export function formatList(items: readonly string[], max = 10): string {
+  const shown = items.slice(0, max).join(', ')
+  return items.length > max ? `${shown}, and ${items.length - max} more` : shown
+}

@@ -562,11 +562,6 @@ export class Operation {
     return elapsed > 0 ? (this.rateCount * 1000) / elapsed : null
   }
 
-  /** When the newest sample ended, tracker clock (NaN before any). */
-  get lastSampleMs(): number {
-    return this.lastEndMs
-  }
-
   /** Uses `baseline` from now on; starts the detector if it has enough samples, else matures. */
   private install(baseline: Baseline): void {
     this.baseline = baseline

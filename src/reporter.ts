@@ -3,59 +3,45 @@ import type { Clock } from './clock.js'
 import { runSoon } from './defer.js'
 import { CLEARED, type DetectionRule, RAISED, RESUMED, type Transition } from './detection.js'
 import type { Emitter, ProcessSlowdownEvent, StallEvent } from './events.js'
-import { formatDuration, formatLatency, formatPercent } from './format.js'
+import {
+  formatDuration,
+  formatLatency,
+  formatLatencyOrDash,
+  formatList,
+  formatPercent,
+  formatRate,
+} from './format.js'
 import type { SafeLogger } from './log.js'
 import type { BaselineChange, Operation } from './operation.js'
-import type { SlowCallLog } from './slow-calls.js'
 import type { Summary } from './stats.js'
 
 // The newest samples a degradation report summarises, at least.
 const MIN_RECENT_SAMPLES = 20
 
 /**
- * Turns what operations report into pino lines and events, off the hot path. Slow calls (the
- * per-sample rule) go to the tracker's `SlowCallLog`, which writes at most one line per
- * `warningIntervalMs` for the whole tracker; each transition logs one line.
+ * Turns what operations report into pino lines and events, off the hot path; each transition
+ * logs one line. (Slow calls, the per-sample rule, have their own `SlowCallLog`.)
  *
- * `slowSample` and `transition` run inside `Operation.record`, on the caller's path: whatever
+ * `transition` runs inside `Operation.record`, on the caller's path: whatever
  * fails in them (a metadata getter, a bug) is reported as an internal error, never thrown.
  */
 export class Reporter {
   private readonly logger: SafeLogger
   /** The tracker's clock, read safely: NaN when it failed. */
   private readonly clock: Clock
-  private readonly slowCalls: SlowCallLog
   private readonly emitter: Emitter
   private readonly reportError: (error: unknown) => void
 
   constructor(
     logger: SafeLogger,
     clock: Clock,
-    slowCalls: SlowCallLog,
     emitter: Emitter,
     reportError: (error: unknown) => void,
   ) {
     this.logger = logger
     this.clock = clock
-    this.slowCalls = slowCalls
     this.emitter = emitter
     this.reportError = reportError
-  }
-
-  /** A sample above the per-sample threshold; `endMs` is NaN when the caller had no reading. */
-  slowSample(
-    operation: Operation,
-    durationMs: number,
-    endMs: number,
-    metadata: unknown,
-    more: unknown,
-  ): void {
-    this.slowCalls.add(operation, durationMs, endMs, metadata, more)
-  }
-
-  /** Logs the slow calls still held back (on close). */
-  flushHeld(): void {
-    this.slowCalls.flush()
   }
 
   transition(operation: Operation, transition: Transition): void {
@@ -154,7 +140,7 @@ export class Reporter {
     const affected =
       event.operations.length === 0
         ? 'no timed call was slowed'
-        : `slow calls of ${listNames(event.operations)} are the stall, not degradations`
+        : `slow calls of ${formatList(event.operations)} are the stall, not degradations`
     const gc =
       event.gcPauseMs === null ? '' : `, longest GC pause ${formatLatency(event.gcPauseMs)}`
     this.logger.warn(
@@ -187,7 +173,7 @@ export class Reporter {
         { event: 'process-slowdown', ...event },
         `${event.operations.length} of ${event.activeOperations} operations are degraded ` +
           'together: one process or host incident (CPU starvation, GC, a shared dependency), ' +
-          `not ${event.operations.length} separate regressions: ${listNames(event.operations)}`,
+          `not ${event.operations.length} separate regressions: ${formatList(event.operations)}`,
       )
     }
     if (this.emitter.has('process-slowdown')) {
@@ -267,7 +253,7 @@ export class Reporter {
       rule === 'errors'
         ? `${formatPercent(recent.errorRate)} of recent calls failed vs ` +
           `${formatPercent(event.detector.referenceErrorRate)} in the baseline`
-        : `recent p50 ${formatNullableMs(recentP50)}, p95 ${formatNullableMs(event.recentP95)} ` +
+        : `recent p50 ${formatLatencyOrDash(recentP50)}, p95 ${formatLatencyOrDash(event.recentP95)} ` +
           `vs baseline p50 ${formatLatency(baseline.p50)}, p95 ${formatLatency(baseline.p95)}`
     const message =
       `${escalated ? 'Worse within the same episode: ' : ''}` +
@@ -301,20 +287,4 @@ export class Reporter {
       if (this.emitter.has('recovery')) this.emitter.emit('recovery', event, this.reportError)
     }, this.reportError)
   }
-}
-
-/** `1234.5` → `"1235 calls/s"`; `null` → `"unknown calls/s"`. */
-function formatRate(callsPerSecond: number | null): string {
-  if (callsPerSecond === null) return 'unknown calls/s'
-  return `${callsPerSecond < 10 ? callsPerSecond.toFixed(1) : Math.round(callsPerSecond)} calls/s`
-}
-
-/** Names for a log line: the first ten, then how many more. */
-function listNames(names: readonly string[]): string {
-  const shown = names.slice(0, 10).join(', ')
-  return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown
-}
-
-function formatNullableMs(value: number | null): string {
-  return value === null ? '-' : formatLatency(value)
 }

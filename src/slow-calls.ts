@@ -1,6 +1,6 @@
 import type { Baseline } from './baseline.js'
 import type { Clock } from './clock.js'
-import { formatDuration, formatLatency } from './format.js'
+import { formatDuration, formatLatency, formatLatencyOrDash, formatList } from './format.js'
 import type { SafeLogger } from './log.js'
 import type { Operation } from './operation.js'
 
@@ -206,14 +206,11 @@ export class SlowCallLog {
       }
       const spanMs = nowMs - this.lastLineAtMs
       const isSpanKnown = Number.isFinite(spanMs)
-      const parts = entries
-        .slice(0, MAX_LISTED)
-        .map(
-          ([name, e]) =>
-            `${name} ${e.slowCalls} (max ${formatLatency(e.maxDurationMs)}, baseline p95 ` +
-            `${e.baselineP95 === null ? '-' : formatLatency(e.baselineP95)})`,
-        )
-      if (entries.length > MAX_LISTED) parts.push(`and ${entries.length - MAX_LISTED} more`)
+      const parts = entries.map(
+        ([name, e]) =>
+          `${name} ${e.slowCalls} (max ${formatLatency(e.maxDurationMs)}, baseline p95 ` +
+          `${formatLatencyOrDash(e.baselineP95)})`,
+      )
       this.logger.warn(
         {
           event: 'slow-calls',
@@ -223,7 +220,7 @@ export class SlowCallLog {
           operations: Object.fromEntries(entries),
         },
         `Slow calls${isSpanKnown ? ` in the last ${formatDuration(spanMs)}` : ''}: ` +
-          parts.join(', '),
+          formatList(parts, MAX_LISTED),
       )
     } finally {
       for (const h of held) {

@@ -116,6 +116,8 @@ export class PerformanceTracker {
   private inProcessSlowdown = false
   /** Slowdowns explained by the event loop are reported at most once a minute. */
   private readonly lagReports = new RateLimiter(60_000)
+  /** The per-sample rule's log lines: at most one per `warningIntervalMs` for the tracker. */
+  private readonly slowCalls: SlowCallLog
   /** Stops watching the process for stalls (`watchProcess`); a no-op when not watching. */
   private readonly unwatchProcess: () => void
 
@@ -140,25 +142,19 @@ export class PerformanceTracker {
       idleAfterMs: this.options.idleAfterMs,
       baselineOptions: { stdDevThreshold: this.options.stdDevThreshold },
     }
-    const safeClock = () => readClock(this.clock, this.reportInternalError)
-    const slowCalls = new SlowCallLog(
+    const safeClock = () => this.now()
+    this.slowCalls = new SlowCallLog(
       this.logger,
       safeClock,
       this.options.warningIntervalMs,
       this.options.detectionToleranceMs,
       this.reportInternalError,
     )
-    const reporter = new Reporter(
-      this.logger,
-      safeClock,
-      slowCalls,
-      this.emitter,
-      this.reportInternalError,
-    )
+    const reporter = new Reporter(this.logger, safeClock, this.emitter, this.reportInternalError)
     this.reporter = reporter
     this.listener = {
       onDegradedSample: (operation, durationMs, endMs, metadata, more) =>
-        reporter.slowSample(operation, durationMs, endMs, metadata, more),
+        this.slowCalls.add(operation, durationMs, endMs, metadata, more),
       onTransition: (operation, transition) => {
         reporter.transition(operation, transition)
         this.checkProcessSlowdown()
@@ -250,7 +246,7 @@ export class PerformanceTracker {
     }
     const operation = this.operation(name)
     if (this.timers.size >= this.timers.maxOpen) this.evictOldestTimer()
-    return this.timers.open(operation, readClock(this.clock, this.reportInternalError), metadata)
+    return this.timers.open(operation, this.now(), metadata)
   }
 
   /**
@@ -265,7 +261,7 @@ export class PerformanceTracker {
       if (options !== undefined) successOf(options)
       return 0
     }
-    const endMs = readClock(this.clock, this.reportInternalError)
+    const endMs = this.now()
     const slot = this.timers.find(timerId)
     if (slot < 0) throw new UnknownTimerError(String(timerId))
     const success = options === undefined ? true : successOf(options)
@@ -294,7 +290,7 @@ export class PerformanceTracker {
       durationMs < MAX_DURATION_MS &&
       this.enabled
     ) {
-      operation.record(durationMs, true, readClock(this.clock, this.reportInternalError))
+      operation.record(durationMs, true, this.now())
       return
     }
     this.recordChecked(name, durationMs, options)
@@ -307,12 +303,7 @@ export class PerformanceTracker {
     }
     const success = options === undefined ? true : successOf(options)
     if (this.enabled)
-      this.operation(name).record(
-        durationMs,
-        success,
-        readClock(this.clock, this.reportInternalError),
-        options?.metadata,
-      )
+      this.operation(name).record(durationMs, success, this.now(), options?.metadata)
   }
 
   /**
@@ -444,7 +435,7 @@ export class PerformanceTracker {
   /** Logs the slow calls held back, flushes, then drops open timers; later baselines are not saved. */
   async close(): Promise<void> {
     this.unwatchProcess()
-    this.reporter.flushHeld()
+    this.slowCalls.flush()
     await this.store?.close()
     this.timers.clear()
   }
@@ -549,8 +540,8 @@ export class PerformanceTracker {
 
   /**
    * True when the event loop runs behind its usual lag by at least half the operation's rise in
-   * median since the onset: then the process (CPU starvation, a saturated loop) explains the slowdown, not the
-   * operation. Asked only when a chart raises; reported at most once a minute.
+   * median since the onset: then the process (CPU starvation, a saturated loop) explains the
+   * slowdown, not the operation. Asked only when a chart raises; reported at most once a minute.
    */
   private isExplainedByProcess(operation: Operation): boolean {
     if (!this.options.watchProcess) return false

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration, formatLatency } from '../src/format.js'
+import {
+  formatDuration,
+  formatLatency,
+  formatLatencyOrDash,
+  formatList,
+  formatRate,
+} from '../src/format.js'
 
 describe('formatLatency', () => {
   it.each([
@@ -44,5 +50,24 @@ describe('formatDuration', () => {
     [5_400_000, '1.5h'],
   ])('%f ms → %s', (durationMs, text) => {
     expect(formatDuration(durationMs)).toBe(text)
+  })
+})
+
+describe('formatList', () => {
+  it('names the first ten items, then how many more', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `op${i}`)
+    expect(formatList(names.slice(0, 10))).toBe(names.slice(0, 10).join(', '))
+    expect(formatList(names)).toBe(`${names.slice(0, 10).join(', ')}, and 2 more`)
+    expect(formatList(names, 3)).toBe('op0, op1, op2, and 9 more')
+  })
+})
+
+describe('formatRate and formatLatencyOrDash', () => {
+  it('print rates and missing latencies for people', () => {
+    expect(formatRate(1234.5)).toBe('1235 calls/s')
+    expect(formatRate(2.25)).toBe('2.3 calls/s')
+    expect(formatRate(null)).toBe('unknown calls/s')
+    expect(formatLatencyOrDash(null)).toBe('-')
+    expect(formatLatencyOrDash(0.042)).toBe('42µs')
   })
 })
