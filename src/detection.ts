@@ -159,12 +159,17 @@ export class DegradationDetector {
   /** While degraded: every chart has been back at 0 since `quietSinceMs`, none at its limit. */
   private isQuiet = false
   private quietSinceMs = 0
+  /** Whether the last transition to a chart at its limit was a resumption (for `defer`). */
+  private wasQuiet = false
   /** Samples seen by the detector; the charts' onsets are indices into this count. */
   private samples = 0
   /** The last sample at which each chart was 0: the charts' onset estimates. */
   private shiftZeroAt = 0
   private tailZeroAt = 0
   private errorsZeroAt = 0
+  /** The end times of those samples: the onsets in time. */
+  private shiftZeroMs = Number.NEGATIVE_INFINITY
+  private tailZeroMs = Number.NEGATIVE_INFINITY
   private isDegradedNow = false
   /** The chart that raised the current degradation. */
   rule: DetectionRule | undefined
@@ -260,8 +265,14 @@ export class DegradationDetector {
     this.shift = shift
     this.tail = tail
     // The onset estimate is the last sample at which the chart was 0.
-    this.shiftZeroAt = shift === 0 ? samples : this.shiftZeroAt
-    this.tailZeroAt = tail === 0 ? samples : this.tailZeroAt
+    if (shift === 0) {
+      this.shiftZeroAt = samples
+      this.shiftZeroMs = endMs
+    }
+    if (tail === 0) {
+      this.tailZeroAt = samples
+      this.tailZeroMs = endMs
+    }
     // The error chart only moves down on a success; it is 0 nearly always.
     if (this.errors !== 0 || this.errorsNet > 0) this.scoreErrors(this.successScore)
     return this.transition(endMs)
@@ -288,6 +299,11 @@ export class DegradationDetector {
   private enterSlice(endMs: number): void {
     const elapsed = endMs - this.sliceStartMs
     if (elapsed < SLICE_MS && elapsed >= 0) return
+    if (this.sliceStartMs === Number.NEGATIVE_INFINITY) {
+      // The first sample, or the first after a dismissal: the charts were 0 until now.
+      this.shiftZeroMs = endMs
+      this.tailZeroMs = endMs
+    }
     this.sliceStartMs = endMs
     this.shiftAtSlice = this.shift
     this.tailAtSlice = this.tail
@@ -307,9 +323,11 @@ export class DegradationDetector {
         this.shift >= this.shiftLimit ? 'shift' : this.tail >= this.tailLimit ? 'tail' : 'errors'
       this.isDegradedNow = true
       this.isQuiet = false
+      this.wasQuiet = false
       return RAISED
     }
     if (atLimit) {
+      this.wasQuiet = this.isQuiet
       if (!this.isQuiet) return NO_CHANGE
       this.isQuiet = false // within the hold: the same episode goes on
       return RESUMED
@@ -337,6 +355,27 @@ export class DegradationDetector {
     this.tail = 0
     this.errors = 0
     this.sliceStartMs = Number.NEGATIVE_INFINITY
+  }
+
+  /**
+   * Takes back the raise (or the resumption) just made but keeps the evidence: the next sample
+   * with a chart still at its limit raises (resumes) again. For evidence that must span more time.
+   */
+  defer(): void {
+    if (this.wasQuiet) {
+      this.isQuiet = true // a resumed episode: the hold goes on as before
+    } else {
+      this.isDegradedNow = false
+      this.rule = undefined
+    }
+  }
+
+  /**
+   * When the latency chart at its limit (shift first) last left 0, by the samples' end times
+   * (the first sample's when it never was 0; NaN with a clock that failed).
+   */
+  onsetMs(): number {
+    return this.shift >= this.shiftLimit ? this.shiftZeroMs : this.tailZeroMs
   }
 
   /** Samples since the chart that raised the current degradation last left 0: the onset estimate. */

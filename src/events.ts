@@ -31,6 +31,12 @@ export interface DegradationEvent {
    */
   callsPerSecond: number | null
   baselineCallsPerSecond: number | null
+  /**
+   * The event loop's utilization (0-1) over the process monitor's last check interval; `null`
+   * when the process is not watched. From 0.75 the process is saturated: its calls mostly wait
+   * for the loop, and a slowdown must last 2 s before it is raised (docs/detection.md).
+   */
+  eventLoopUtilization: number | null
   detector: DetectorStats
 }
 

@@ -5,6 +5,7 @@ import {
   type DetectorStats,
   NO_CHANGE,
   RAISED,
+  RESUMED,
   type Transition,
 } from './detection.js'
 import { type Summary, summarize } from './stats.js'
@@ -85,6 +86,12 @@ export interface OperationListener {
    * explain the slowdown, and the raise is dismissed.
    */
   isExplainedByProcess(operation: Operation): boolean
+  /**
+   * Asked when a latency chart raises or resumes: how long, ms, its evidence must span before
+   * that stands (0: at once). A shorter span is deferred and asked again at the next sample with
+   * the chart still at its limit.
+   */
+  minEvidenceSpanMs(): number
   /** A rolling baseline has seen `refreshSamples` more samples: refresh it off the hot path. */
   onRefreshDue(operation: Operation): void
   /**
@@ -248,7 +255,7 @@ export class Operation {
     if (durationMs > this.degradedAboveMs)
       this.slowSample(durationMs, endMs, metadata, moreMetadata)
     const transition = detector.score(detector.bandOf(durationMs), endMs)
-    if (transition !== NO_CHANGE) this.transition(transition)
+    if (transition !== NO_CHANGE) this.transition(transition, endMs)
     if (this.refreshSamples !== 0 && ++this.sinceRefresh >= this.refreshSamples) {
       this.refreshDue(detector)
     }
@@ -412,17 +419,23 @@ export class Operation {
     // Failures never enter a baseline; they feed the error chart only.
     if (this.learning !== null) this.learningFailures += 1 / this.learningStride
     const transition = this.detector?.failure(endMs) ?? NO_CHANGE
-    if (transition !== NO_CHANGE) this.transition(transition)
+    if (transition !== NO_CHANGE) this.transition(transition, endMs)
   }
 
-  private transition(transition: Transition): void {
-    if (transition === RAISED) {
-      if (this.detector?.rule !== 'errors' && this.listener.isExplainedByProcess(this)) {
-        this.detector?.dismiss()
+  private transition(transition: Transition, endMs: number): void {
+    const detector = this.detector as DegradationDetector
+    if ((transition === RAISED || transition === RESUMED) && detector.rule !== 'errors') {
+      // Evidence gathered over too short a time waits (the charts keep it) for more.
+      if (endMs - detector.onsetMs() < this.listener.minEvidenceSpanMs()) {
+        detector.defer()
         return
       }
-      this.hadIncident = true
+      if (transition === RAISED && this.listener.isExplainedByProcess(this)) {
+        detector.dismiss()
+        return
+      }
     }
+    if (transition === RAISED) this.hadIncident = true
     this.listener.onTransition(this, transition)
   }
 

@@ -1,4 +1,5 @@
 import {
+  type EventLoopUtilization,
   type IntervalHistogram,
   monitorEventLoopDelay,
   PerformanceObserver,
@@ -127,12 +128,24 @@ export function watchProcess(
   return () => monitor.remove(subscriber)
 }
 
+/**
+ * Event-loop utilization (over the monitor's last check interval) from which the process counts
+ * as saturated: its calls then mostly wait for the loop, and their latency follows how much CPU
+ * the process gets from moment to moment, not their own code.
+ */
+export const SATURATED_UTILIZATION = 0.75
+
 /** How far behind the event loop runs, ms: NaN while no monitor runs or before its first check. */
 export interface EventLoopLag {
   /** Mean event-loop delay over the last check interval. */
   nowMs: number
   /** Its exponential average over about five minutes: what is usual for this process. */
   typicalMs: number
+  /**
+   * Event-loop utilization over the last check interval, 0-1: the share of the time the loop was
+   * not waiting for I/O (`performance.eventLoopUtilization`).
+   */
+  utilization: number
 }
 
 /** Time constant of the typical event-loop lag, ms. */
@@ -242,6 +255,9 @@ class ProcessMonitor {
   private gcDurationsMs: number[] = []
   private lagNowMs = Number.NaN
   private lagTypicalMs = Number.NaN
+  private utilization = Number.NaN
+  /** The event-loop utilization counters at the last read. */
+  private utilizationMark: EventLoopUtilization | undefined
 
   add(subscriber: Subscriber): void {
     this.subscribers.push(subscriber)
@@ -288,12 +304,13 @@ class ProcessMonitor {
     this.histogram.reset()
     this.histogram.enable()
     this.windowStartMs = performance.now()
+    this.utilizationMark = performance.eventLoopUtilization()
     this.intervalMs = 0
   }
 
   /** The mean event-loop delay of the last check interval, and its slow-moving typical level. */
   lag(): EventLoopLag {
-    return { nowMs: this.lagNowMs, typicalMs: this.lagTypicalMs }
+    return { nowMs: this.lagNowMs, typicalMs: this.lagTypicalMs, utilization: this.utilization }
   }
 
   private updateLag(meanMs: number): void {
@@ -309,6 +326,7 @@ class ProcessMonitor {
     if (this.timer === undefined) return
     this.lagNowMs = Number.NaN
     this.lagTypicalMs = Number.NaN
+    this.utilization = Number.NaN
     this.generation++
     clearTimeout(this.timer)
     this.timer = undefined
@@ -351,6 +369,9 @@ class ProcessMonitor {
       this.updateLag(Math.max(0, histogram.mean / 1e6 - EVENT_LOOP_RESOLUTION_MS))
     }
     histogram.reset()
+    const mark = performance.eventLoopUtilization()
+    this.utilization = performance.eventLoopUtilization(mark, this.utilizationMark).utilization
+    this.utilizationMark = mark
     const reading: Stall = {
       startedAtMs: this.windowStartMs,
       endedAtMs: nowMs,

@@ -13,6 +13,7 @@ import {
 } from './format.js'
 import type { SafeLogger } from './log.js'
 import type { BaselineChange, Operation } from './operation.js'
+import { SATURATED_UTILIZATION } from './process-monitor.js'
 import type { Summary } from './stats.js'
 
 // The newest samples a degradation report summarises, at least.
@@ -44,10 +45,11 @@ export class Reporter {
     this.reportError = reportError
   }
 
-  transition(operation: Operation, transition: Transition): void {
+  /** `loopUtilization`: the event loop's utilization now, 0-1, or null when not watched. */
+  transition(operation: Operation, transition: Transition, loopUtilization: number | null): void {
     try {
-      if (transition === RAISED) this.raised(operation, false)
-      else if (transition === RESUMED) this.raised(operation, true)
+      if (transition === RAISED) this.raised(operation, false, loopUtilization)
+      else if (transition === RESUMED) this.raised(operation, true, loopUtilization)
       else if (transition === CLEARED) this.cleared(operation)
     } catch (error) {
       this.reportError(error)
@@ -185,7 +187,7 @@ export class Reporter {
    * A raise, or (`resumed`) a chart back at its limit within the recovery hold: the same episode,
    * reported again only when it got clearly worse (critical after a warning).
    */
-  private raised(operation: Operation, resumed: boolean): void {
+  private raised(operation: Operation, resumed: boolean, loopUtilization: number | null): void {
     const detector = operation.detector
     if (detector === null) return
     const at = new Date().toISOString()
@@ -203,6 +205,7 @@ export class Reporter {
       at,
       samplesSinceOnset: detector.samplesSinceOnset(),
       callsPerSecond: operation.callRate(nowMs),
+      eventLoopUtilization: loopUtilization,
       resumed,
     }
     const onsetCount = operation.recordedCount - report.samplesSinceOnset
@@ -217,6 +220,7 @@ export class Reporter {
       at: string
       samplesSinceOnset: number
       callsPerSecond: number | null
+      eventLoopUtilization: number | null
       resumed: boolean
     },
     onsetCount: number,
@@ -224,7 +228,7 @@ export class Reporter {
     const baseline = operation.baseline
     const detector = operation.detector
     if (baseline === undefined || detector === null) return
-    const { rule, samplesSinceOnset, callsPerSecond, resumed } = report
+    const { rule, samplesSinceOnset, callsPerSecond, eventLoopUtilization, resumed } = report
     const recent = operation.recent(
       Math.max(MIN_RECENT_SAMPLES, operation.recordedCount - onsetCount),
     )
@@ -247,6 +251,7 @@ export class Reporter {
       recentErrorRate: recent.errorRate,
       callsPerSecond,
       baselineCallsPerSecond: baseline.callsPerSecond,
+      eventLoopUtilization,
       detector: detector.stats(),
     } as const
     const evidence =
@@ -259,7 +264,10 @@ export class Reporter {
       `${escalated ? 'Worse within the same episode: ' : ''}` +
       `Sustained degradation of ${operation.name} (${rule}): ${evidence}; ` +
       `${samplesSinceOnset} samples since onset; ${formatRate(callsPerSecond)} now vs ` +
-      `${formatRate(baseline.callsPerSecond)} when the baseline was learned`
+      `${formatRate(baseline.callsPerSecond)} when the baseline was learned` +
+      (eventLoopUtilization !== null && eventLoopUtilization >= SATURATED_UTILIZATION
+        ? `; the process is saturated (event loop ${formatPercent(eventLoopUtilization)} busy)`
+        : '')
     if (severity === 'critical') this.logger.error({ event: 'degradation', ...event }, message)
     else this.logger.warn({ event: 'degradation', ...event }, message)
     if (this.emitter.has('degradation')) this.emitter.emit('degradation', event, this.reportError)

@@ -20,7 +20,12 @@ import {
   type OperationStats,
 } from './operation.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
-import { getEventLoopLag, type StallInfo, watchProcess } from './process-monitor.js'
+import {
+  getEventLoopLag,
+  SATURATED_UTILIZATION,
+  type StallInfo,
+  watchProcess,
+} from './process-monitor.js'
 import { Reporter } from './reporter.js'
 import { SlowCallLog } from './slow-calls.js'
 import type { FileEntry } from './storage/baseline-file.js'
@@ -78,6 +83,9 @@ export const PROCESS_SLOWDOWN_MIN_OPERATIONS = 3
 const MIN_EXPLAINING_LAG_MS = 1
 /** Fewest newest samples whose median is compared with the baseline's to explain a raise. */
 const MIN_EXPLAIN_SAMPLES = 20
+
+/** How long, ms, a slowdown's evidence must span before it raises in a saturated process. */
+export const SATURATED_EVIDENCE_SPAN_MS = 2000
 
 /** Name under which samples of operations beyond `maxOperations` are recorded. */
 export const OVERFLOW_OPERATION = 'perfwatch.overflow'
@@ -156,10 +164,12 @@ export class PerformanceTracker {
       onDegradedSample: (operation, durationMs, endMs, metadata, more) =>
         this.slowCalls.add(operation, durationMs, endMs, metadata, more),
       onTransition: (operation, transition) => {
-        reporter.transition(operation, transition)
+        reporter.transition(operation, transition, this.loopUtilization())
         this.checkProcessSlowdown()
       },
       isExplainedByProcess: (operation) => this.isExplainedByProcess(operation),
+      minEvidenceSpanMs: () =>
+        (this.loopUtilization() ?? 0) >= SATURATED_UTILIZATION ? SATURATED_EVIDENCE_SPAN_MS : 0,
       onBaseline: (operation, change) => this.baselineChanged(operation, change),
       onRefreshDue: (operation) => this.scheduleRefresh(operation),
       onMaturingRejected: (operation, share, limit, refusals, recent) =>
@@ -566,6 +576,12 @@ export class PerformanceTracker {
       runSoon(() => this.reporter.processSlowdown(event), this.reportInternalError)
     }
     return true
+  }
+
+  /** The event loop's utilization over the monitor's last check, 0-1, or null when not watched. */
+  private loopUtilization(): number | null {
+    const utilization = this.options.watchProcess ? getEventLoopLag().utilization : Number.NaN
+    return utilization >= 0 ? utilization : null
   }
 
   /** The event-loop lag now and as usual, ms, or nulls when it is not watched. */

@@ -229,6 +229,44 @@ describe('DegradationDetector', () => {
     expect(detector.isDegraded).toBe(false)
   })
 
+  it('times the onset, and keeps the evidence of a deferred raise', () => {
+    const { detector, feed, draw } = detectorFor(14)
+    for (let i = 0; i < 2000; i++) feed.success(draw()) // ends at 2,000 ms
+    while (detector.stats().shiftScore > 0) feed.success(draw())
+    feed.at(5000)
+    const delay = samplesUntil(feed, () => 2 * draw())
+    expect(detector.rule).toBe('shift')
+    // the chart was last 0 at the last healthy sample, before the slowdown began at 5,000 ms
+    expect(detector.onsetMs()).toBeGreaterThanOrEqual(2000)
+    expect(detector.onsetMs()).toBeLessThan(5001)
+    detector.defer()
+    expect(detector.isDegraded).toBe(false)
+    expect(detector.stats().shiftScore).toBe(detector.stats().shiftLimit) // evidence kept
+    expect(feed.success(2 * draw())).toBe(RAISED) // the next slow sample raises again at once
+    expect(delay).toBeLessThan(150)
+  })
+
+  it('defers a resumption within the hold as the same episode, never as a new raise', () => {
+    const draw = logNormal(16)
+    const detector = new DegradationDetector(referenceOf(draw), 0, 10_000)
+    const feed = timed(detector)
+    for (let i = 0; i < 2000; i++) feed.success(draw())
+    samplesUntil(feed, () => 3 * draw())
+    while (detector.stats().shiftScore > 0 || detector.stats().tailScore > 0) feed.success(draw())
+    expect(samplesUntil(feed, () => 3 * draw())).toBeLessThan(100)
+    detector.defer() // the resumption waits; the episode stays open
+    expect(detector.isDegraded).toBe(true)
+    expect(detector.rule).toBe('shift')
+    expect(feed.success(3 * draw())).toBe(RESUMED)
+  })
+
+  it('starts the onset clock at the first sample when a chart was never 0', () => {
+    const { detector } = detectorFor(15)
+    for (let i = 1; i <= 300; i++) detector.success(100, 7000 + i) // slow from the first call
+    expect(detector.isDegraded).toBe(true)
+    expect(detector.onsetMs()).toBe(7001)
+  })
+
   it('ignores shifts smaller than its tolerance', () => {
     const draw = logNormal(10, 0.2, 0.1) // a 0.2 ms method
     const reference = referenceOf(draw)

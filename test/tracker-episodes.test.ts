@@ -10,6 +10,7 @@ import {
   type StallEvent,
   type TrackerOptions,
 } from '../src/index.js'
+import { SATURATED_EVIDENCE_SPAN_MS } from '../src/tracker.js'
 import { ERROR, logSink, WARN } from './helpers/log-sink.js'
 import { logNormal } from './helpers/random.js'
 import { nextTurn, testTracker } from './helpers/tracker.js'
@@ -51,6 +52,7 @@ describe('an episode', () => {
     feed('db.query', 11_000)
     await nextTurn()
     expect(events.degradation).toHaveLength(1)
+    expect(events.degradation[0]?.eventLoopUtilization).toBeNull() // the process is not watched
     expect(events.recovery).toHaveLength(1)
     expect(tracker.getOperationState('db.query')).toBe('ok')
   })
@@ -204,6 +206,51 @@ describe('a stall of the process', () => {
     const line = sink.lines.find((l) => l.event === 'stall' && (l.durationMs as number) > 150)
     expect(line?.level).toBe(WARN)
     expect(line?.msg).toMatch(/^The process stalled for \d+ms .*db\.fetch/)
+  })
+})
+
+describe('a saturated process', () => {
+  /** Keeps the event loop busy for `ms`, letting its timers run (utilization near 1). */
+  async function saturate(ms: number) {
+    const end = performance.now() + ms
+    while (performance.now() < end) {
+      busyWait(10)
+      await new Promise((r) => setImmediate(r))
+    }
+  }
+
+  it(`raises a slowdown only once its evidence spans ${SATURATED_EVIDENCE_SPAN_MS} ms`, async () => {
+    const { tracker, events, feed, lines } = setup({ watchProcess: true })
+    feed('route', 6000) // mature after minLearningMs, at 1,000 calls/s
+    // over two of the process monitor's check intervals (500 ms): its last reading is busy
+    await saturate(1200)
+    feed('route', 300, 2) // 300 ms of 2x: raised after ~60 samples in an idle process
+    expect(tracker.getOperationState('route')).toBe('ok')
+    feed('route', SATURATED_EVIDENCE_SPAN_MS, 2) // it goes on: now it spans 2.3 s
+    expect(tracker.getOperationState('route')).toBe('degraded')
+    await tracker.close()
+    await nextTurn()
+    expect(events.degradation).toHaveLength(1)
+    // raised at the first sample its evidence spanned 2 s (1 sample/ms)
+    const since = events.degradation[0]?.samplesSinceOnset
+    expect(since).toBeGreaterThanOrEqual(SATURATED_EVIDENCE_SPAN_MS)
+    expect(since).toBeLessThan(SATURATED_EVIDENCE_SPAN_MS + 20)
+    expect(events.degradation[0]?.eventLoopUtilization).toBeGreaterThan(0.75)
+    expect(lines.find((l) => l.event === 'degradation')?.msg).toMatch(
+      /; the process is saturated \(event loop \d+(\.\d)?% busy\)$/,
+    )
+  })
+
+  it('raises at once when the event loop was mostly idle', async () => {
+    const { tracker, events, feed, lines } = setup({ watchProcess: true })
+    feed('route', 6000)
+    await new Promise((r) => setTimeout(r, 1200))
+    feed('route', 300, 2)
+    expect(tracker.getOperationState('route')).toBe('degraded')
+    await tracker.close()
+    await nextTurn()
+    expect(events.degradation[0]?.eventLoopUtilization).toBeLessThan(0.75)
+    expect(lines.find((l) => l.event === 'degradation')?.msg).not.toMatch(/saturated/)
   })
 })
 

@@ -63,6 +63,9 @@ const KNOWN_EVENT_FIELDS = new Set([
   'baselineP50',
   'baselineP95',
   'recentErrorRate',
+  'callsPerSecond',
+  'baselineCallsPerSecond',
+  'eventLoopUtilization',
   'detector',
 ])
 
@@ -364,6 +367,8 @@ function instrument() {
       recentP95: round(e.recentP95, 2),
       baselineP50: round(e.baselineP50, 2),
       baselineP95: round(e.baselineP95, 2),
+      callsPerSecond: round(e.callsPerSecond, 0),
+      eventLoopUtilization: round(e.eventLoopUtilization, 2),
       totalCount: tracker.getOperationStats(e.operation)?.totalCount ?? null,
       ...(Object.keys(extra).length > 0 ? { extra } : {}),
     }
