@@ -33,7 +33,7 @@ export interface DegradationEvent {
   baselineCallsPerSecond: number | null
   /**
    * The event loop's utilization (0-1) over the process monitor's last check interval; `null`
-   * when the process is not watched. From 0.75 the process is saturated: its calls mostly wait
+   * when the process is not watched or before the monitor's first check (half a second). From 0.75 the process is saturated: its calls mostly wait
    * for the loop, and a slowdown must last 2 s before it is raised (docs/detection.md).
    */
   eventLoopUtilization: number | null
