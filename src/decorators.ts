@@ -1,7 +1,6 @@
 import 'reflect-metadata'
-import { createTimedFunction, type TimedTarget } from './timing.js'
-import type { PerformanceTracker } from './tracker.js'
-import { checkName } from './validate.js'
+import { checkName } from './core/validate.js'
+import { createTimedFunction, type TimedTarget, type TimingSource } from './timing.js'
 
 // TypeScript's standard-decorator helpers give `context.metadata` only when `Symbol.metadata`
 // exists when the class is defined; Node 20 lacks it. This module runs before any class that
@@ -107,9 +106,9 @@ export function operationPrefix(prefix: string): ClassDecorator {
  */
 export function createMethodDecorator(
   operationName: string | undefined,
-  getTracker: () => PerformanceTracker,
+  getTracker: () => TimingSource,
   /** The tracker if it is known at class definition, to leave methods of a disabled one bare. */
-  knownTracker: () => PerformanceTracker | undefined = getTracker,
+  knownTracker: () => TimingSource | undefined = getTracker,
 ): MethodDecorator {
   if (operationName !== undefined) checkName(operationName)
   function decorator(...args: unknown[]): unknown {
@@ -146,7 +145,7 @@ function decorateLegacy(
   key: string | symbol,
   descriptor: PropertyDescriptor,
   operationName: string | undefined,
-  getTracker: () => PerformanceTracker,
+  getTracker: () => TimingSource,
   isBare: boolean,
 ): void {
   const method: unknown = descriptor.value
@@ -170,7 +169,7 @@ function decorateStandard(
   method: unknown,
   context: DecoratorContext,
   operationName: string | undefined,
-  getTracker: () => PerformanceTracker,
+  getTracker: () => TimingSource,
   isBare: boolean,
 ): AnyMethod {
   if (context.kind !== 'method' || typeof method !== 'function') {
@@ -208,7 +207,7 @@ function timedMethod(
   return wrapper
 }
 
-function targetFor(getTracker: () => PerformanceTracker, operation: string): TimedTarget | null {
+function targetFor(getTracker: () => TimingSource, operation: string): TimedTarget | null {
   try {
     return getTracker().timedTarget(operation)
   } catch (error) {

@@ -1,8 +1,8 @@
+import { TrackerExistsError } from './core/errors.js'
+import { checkObject } from './core/validate.js'
 import { createMethodDecorator, type MethodDecorator } from './decorators.js'
-import { TrackerExistsError } from './errors.js'
 import type { TrackerOptions } from './options.js'
 import { PerformanceTracker } from './tracker.js'
-import { checkObject } from './validate.js'
 
 // On globalThis under a registered symbol, so two copies of the package in one process (a
 // dependency pinning another version) still share one default tracker.

@@ -3,21 +3,13 @@ export type {
   BaselineOptions,
   BaselineSummary,
   DegradationRule,
-  Digest,
   RefreshOptions,
-} from './baseline.js'
-export { Baseline, MAX_DURATION_MS } from './baseline.js'
-export type { Clock } from './clock.js'
-export type { ClassDecorator, MethodDecorator, TimedOperation } from './decorators.js'
-export {
-  getTimedOperations,
-  OPERATION_PREFIX_KEY,
-  operationPrefix,
-  TIMED_OPERATIONS_KEY,
-} from './decorators.js'
-export { getPerformanceTracker, timeOperation } from './default-tracker.js'
-export type { DetectionRule, DetectorStats } from './detection.js'
-export type { ErrorCode } from './errors.js'
+} from './core/baseline.js'
+export { Baseline, MAX_DURATION_MS } from './core/baseline.js'
+export type { Clock } from './core/clock.js'
+export type { DetectionRule, DetectorStats } from './core/detection.js'
+export type { Digest } from './core/digest.js'
+export type { ErrorCode } from './core/errors.js'
 export {
   BaselineFileError,
   ERROR_CODES,
@@ -29,23 +21,35 @@ export {
   TrackerExistsError,
   UnknownOperationError,
   UnknownTimerError,
-} from './errors.js'
+} from './core/errors.js'
+export { formatLatency, formatPercent } from './core/format.js'
+export type { Logger } from './core/logger.js'
 export type {
+  BaselineChange,
   BaselineEvent,
   BaselineUnstableEvent,
   DegradationEvent,
+  OperationState,
+  OperationStats,
   ProcessSlowdownEvent,
   Quantiles,
   RecoveryEvent,
   StallEvent,
+  SystemSummary,
   TrackerEventName,
   TrackerEvents,
   TrackerListener,
-} from './events.js'
-export type { Logger } from './log.js'
-export type { BaselineChange, OperationState, OperationStats } from './operation.js'
+} from './core/snapshot.js'
+export type { ClassDecorator, MethodDecorator, TimedOperation } from './decorators.js'
+export {
+  getTimedOperations,
+  OPERATION_PREFIX_KEY,
+  operationPrefix,
+  TIMED_OPERATIONS_KEY,
+} from './decorators.js'
+export { getPerformanceTracker, timeOperation } from './default-tracker.js'
 export type { TrackerOptions } from './options.js'
 export type { BaselineFile, StoredBaseline } from './storage/baseline-file.js'
 export { FILE_FORMAT, FILE_VERSION } from './storage/baseline-file.js'
-export type { RecordOptions, SystemSummary } from './tracker.js'
+export type { RecordOptions } from './tracker.js'
 export { OVERFLOW_OPERATION, PerformanceTracker } from './tracker.js'

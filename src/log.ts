@@ -1,16 +1,6 @@
 import { pino } from 'pino'
-
-/**
- * What perfwatch needs of a logger: the methods it calls, called as pino calls them,
- * `(object, message)`. pino, its child loggers and Fastify's `request.log` satisfy it as they are;
- * so does `console`. Without `isLevelEnabled` every level counts as enabled.
- */
-export interface Logger {
-  info(object: object, message: string): void
-  warn(object: object, message: string): void
-  error(object: object, message: string): void
-  isLevelEnabled?(level: 'info' | 'warn' | 'error'): boolean
-}
+import type { Logger } from './core/logger.js'
+import { RateLimiter } from './core/rate-limiter.js'
 
 /** The default logger: pino at `info`, named `perfwatch`, writing JSON lines to stdout. */
 export function createDefaultLogger(): Logger {
@@ -82,39 +72,5 @@ export class SafeLogger implements Logger {
     } catch {
       this.internalErrors++
     }
-  }
-}
-
-/**
- * Lets one event through per interval and counts the ones it held back, so a burst of the same
- * problem costs one log line per interval plus a count, never one line per occurrence.
- */
-export class RateLimiter {
-  private readonly intervalMs: number
-  private nextAllowedMs = Number.NEGATIVE_INFINITY
-  private suppressed = 0
-
-  constructor(intervalMs: number) {
-    this.intervalMs = intervalMs
-  }
-
-  /**
-   * Returns -1 when the event must be held back, else how many events were held back since the
-   * last one let through (and resets that count). A NaN time (a failed clock) holds it back.
-   */
-  take(nowMs: number): number {
-    if (!(nowMs >= this.nextAllowedMs)) {
-      this.suppressed++
-      return -1
-    }
-    this.nextAllowedMs = nowMs + this.intervalMs
-    return this.drain()
-  }
-
-  /** How many events were held back since the last one let through; resets that count. */
-  drain(): number {
-    const held = this.suppressed
-    this.suppressed = 0
-    return held
   }
 }

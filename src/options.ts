@@ -1,9 +1,10 @@
-import { type Clock, defaultClock } from './clock.js'
-import { MIN_DETECTION_SAMPLES } from './detection.js'
-import { InvalidOptionError } from './errors.js'
-import { createDefaultLogger, type Logger } from './log.js'
+import { type Clock, defaultClock } from './core/clock.js'
+import { MIN_DETECTION_SAMPLES } from './core/detection.js'
+import { InvalidOptionError } from './core/errors.js'
+import type { Logger } from './core/logger.js'
+import { isObject } from './core/validate.js'
+import { createDefaultLogger } from './log.js'
 import { MAX_OPEN_TIMERS } from './timers.js'
-import { isObject } from './validate.js'
 
 /** Options of `new PerformanceTracker(options)`; every one is optional. */
 export interface TrackerOptions {

@@ -5,8 +5,8 @@ import {
   PerformanceObserver,
   performance,
 } from 'node:perf_hooks'
-import { InvalidArgumentError, InvalidOptionError } from './errors.js'
-import { isObject } from './validate.js'
+import { InvalidArgumentError, InvalidOptionError } from './core/errors.js'
+import { isObject } from './core/validate.js'
 
 /**
  * One stall of the process: a run of check intervals in which the event loop was blocked for at

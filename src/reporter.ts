@@ -1,8 +1,6 @@
-import type { Baseline } from './baseline.js'
-import type { Clock } from './clock.js'
-import { runSoon } from './defer.js'
-import { CLEARED, type DetectionRule, RAISED, RESUMED, type Transition } from './detection.js'
-import type { Emitter, ProcessSlowdownEvent, StallEvent } from './events.js'
+import type { Baseline } from './core/baseline.js'
+import type { Clock } from './core/clock.js'
+import { CLEARED, type DetectionRule, RAISED, RESUMED, type Transition } from './core/detection.js'
 import {
   formatDuration,
   formatLatency,
@@ -10,11 +8,14 @@ import {
   formatList,
   formatPercent,
   formatRate,
-} from './format.js'
+} from './core/format.js'
+import type { Operation } from './core/operation.js'
+import type { BaselineChange, ProcessSlowdownEvent, StallEvent } from './core/snapshot.js'
+import type { Summary } from './core/stats.js'
+import { runSoon } from './defer.js'
+import type { Emitter } from './emitter.js'
 import type { SafeLogger } from './log.js'
-import type { BaselineChange, Operation } from './operation.js'
 import { SATURATED_UTILIZATION } from './process-monitor.js'
-import type { Summary } from './stats.js'
 
 // The newest samples a degradation report summarises, at least.
 const MIN_RECENT_SAMPLES = 20

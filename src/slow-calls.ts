@@ -1,8 +1,8 @@
-import type { Baseline } from './baseline.js'
-import type { Clock } from './clock.js'
-import { formatDuration, formatLatency, formatLatencyOrDash, formatList } from './format.js'
+import type { Baseline } from './core/baseline.js'
+import type { Clock } from './core/clock.js'
+import { formatDuration, formatLatency, formatLatencyOrDash, formatList } from './core/format.js'
+import type { Operation } from './core/operation.js'
 import type { SafeLogger } from './log.js'
-import type { Operation } from './operation.js'
 
 /** Operations named in the message of a slow-call summary; the fields list all of them. */
 const MAX_LISTED = 10

@@ -16,6 +16,16 @@ export interface TimedTarget {
 }
 
 /**
+ * Where a decorator gets its targets from: a tracker. Declared here, not imported from the
+ * tracker, so decorators.ts and tracker.ts do not import each other.
+ */
+export interface TimingSource {
+  readonly enabled: boolean
+  /** The target recording calls of `operation`; `null` when they are not timed. */
+  timedTarget(operation: string): TimedTarget | null
+}
+
+/**
  * Resolves where calls are recorded, on the first call that can tell: a target, `null` to call
  * straight through from now on (disabled tracker), or `undefined` to call this one call through
  * untimed and ask again next time.

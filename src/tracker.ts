@@ -1,24 +1,27 @@
-import { MAX_DURATION_MS } from './baseline.js'
-import type { Clock } from './clock.js'
-import { createMethodDecorator, type MethodDecorator } from './decorators.js'
-import { runSoon } from './defer.js'
+import { MAX_DURATION_MS } from './core/baseline.js'
+import type { Clock } from './core/clock.js'
 import {
   InvalidArgumentError,
   InvalidDurationError,
   NotEnoughSamplesError,
   UnknownOperationError,
   UnknownTimerError,
-} from './errors.js'
-import { Emitter, EVENT_NAMES, type TrackerEventName, type TrackerListener } from './events.js'
-import { RateLimiter, SafeLogger } from './log.js'
-import {
-  type BaselineChange,
-  Operation,
-  type OperationConfig,
-  type OperationListener,
-  type OperationState,
-  type OperationStats,
-} from './operation.js'
+} from './core/errors.js'
+import { Operation, type OperationConfig, type OperationListener } from './core/operation.js'
+import { RateLimiter } from './core/rate-limiter.js'
+import type {
+  BaselineChange,
+  OperationState,
+  OperationStats,
+  SystemSummary,
+  TrackerEventName,
+  TrackerListener,
+} from './core/snapshot.js'
+import { checkName, checkObject } from './core/validate.js'
+import { createMethodDecorator, type MethodDecorator } from './decorators.js'
+import { runSoon } from './defer.js'
+import { Emitter, EVENT_NAMES } from './emitter.js'
+import { SafeLogger } from './log.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
 import {
   getEventLoopLag,
@@ -32,7 +35,6 @@ import type { FileEntry } from './storage/baseline-file.js'
 import { BaselineStore } from './storage/baseline-store.js'
 import { TimerTable } from './timers.js'
 import { createTimedFunction, type TimedTarget } from './timing.js'
-import { checkName, checkObject } from './validate.js'
 
 /** Options of `endOperation` and `record`. */
 export interface RecordOptions {
@@ -43,31 +45,6 @@ export interface RecordOptions {
    * until the next slow-call line at most), never copied or saved.
    */
   metadata?: Record<string, unknown>
-}
-
-/** What `getSystemSummary()` returns. */
-export interface SystemSummary {
-  /** Samples (timed calls) recorded across all operations. */
-  totalSamples: number
-  /** Slow samples across all operations: beyond the per-sample rule (`degradedCount`). */
-  slowSamples: number
-  /**
-   * The same as `totalSamples`: the name of the Python tracker this API follows, kept for code
-   * written against it. It counts samples, not operations (`trackedOperations` lists those).
-   */
-  totalOperations: number
-  /** The same as `slowSamples`, under the Python tracker's name; a count of samples too. */
-  degradedOperations: number
-  /** Names of every operation with samples or a baseline. */
-  trackedOperations: string[]
-  /** Names of the operations in a sustained degradation now (`state: 'degraded'`). */
-  currentlyDegraded: string[]
-  operations: Record<string, OperationStats>
-  /**
-   * Failures of perfwatch itself that were swallowed (a logger, listener or clock that threw, a
-   * NaN, infinite or backwards clock reading); logged at most once a minute.
-   */
-  internalErrors: number
 }
 
 /**

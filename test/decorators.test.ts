@@ -150,6 +150,8 @@ describe.each(modes)('@timeOperation with %s decorators', (mode) => {
 
   it('calls straight through with no clock read when the tracker is disabled', async () => {
     const { tracker, clock, OrderService } = await load(mode, { enabled: false })
+    // the method stays exactly as written, not a wrapper that checks `enabled` on each call
+    expect(OrderService.prototype.add.toString()).toMatch(/return a \+ b \+ this\.factor/)
     const service = new OrderService()
     expect(service.add(1, 2)).toBe(13)
     expect(() => service.fail('x')).toThrow('x')

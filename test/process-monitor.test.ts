@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ERROR_CODES } from '../src/errors.js'
+import { ERROR_CODES } from '../src/core/errors.js'
 import {
   EVENT_LOOP_RESOLUTION_MS,
   getProcessMonitorStatus,

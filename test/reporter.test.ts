@@ -151,13 +151,16 @@ describe('sustained degradation', () => {
   })
 
   it('keeps recording when a listener throws, and logs the failure', async () => {
-    const { tracker, feed, lines, events } = setup({ warningIntervalMs: 0 })
+    const { tracker, feed, lines } = setup({ warningIntervalMs: 0 })
+    // the throwing listener first, then another: emitting must not stop at the throw
+    const seen: BaselineEvent[] = []
     tracker.on('baseline', () => {
       throw new Error('listener broke')
     })
+    tracker.on('baseline', (e) => seen.push(e))
     feed(1000)
     await nextTurn()
-    expect(events.baseline).toHaveLength(2) // later listeners still called
+    expect(seen.map((e) => e.change)).toEqual(['established', 'matured'])
     expect(tracker.getOperationStats('db.query')?.state).toBe('ok')
     expect(lines.some((l) => l.level === ERROR && /failed internally/.test(l.msg))).toBe(true)
   })

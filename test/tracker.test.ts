@@ -40,12 +40,7 @@ describe('options', () => {
     expect(create).toThrow(RangeError)
     expect(create).toThrow(InvalidOptionError)
     expect(create).toThrow(new RegExp(`^${name} must be`))
-    try {
-      create()
-    } catch (error) {
-      expect((error as InvalidOptionError).option).toBe(name)
-      expect((error as InvalidOptionError).code).toBe('PERFWATCH_INVALID_OPTION')
-    }
+    expect(thrownBy(create)).toMatchObject({ option: name, code: 'PERFWATCH_INVALID_OPTION' })
   })
 
   it('says what it got', () => {
@@ -54,6 +49,16 @@ describe('options', () => {
     )
   })
 })
+
+/** What `fn` throws; undefined when it does not throw (so a matcher on it fails). */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  return undefined
+}
 
 describe('record', () => {
   it('rejects bad durations and names with clear errors and records nothing', () => {
@@ -193,11 +198,9 @@ describe('startOperation / endOperation', () => {
     expect(() => t.endOperation(id)).toThrow(/No active timer/)
     expect(() => t.endOperation('nope')).toThrow(/No active timer "nope"/)
     expect(() => t.endOperation('5')).toThrow(UnknownTimerError) // a free slot's number
-    try {
-      t.endOperation('nope')
-    } catch (error) {
-      expect((error as UnknownTimerError).code).toBe('PERFWATCH_UNKNOWN_TIMER')
-    }
+    expect(thrownBy(() => t.endOperation('nope'))).toMatchObject({
+      code: 'PERFWATCH_UNKNOWN_TIMER',
+    })
     expect(t.getOperationStats('op')?.totalCount).toBe(1)
   })
 

@@ -4,8 +4,7 @@
 // run restores the baselines and checks calls against them from the first one.
 import { pino } from 'pino'
 import pretty from 'pino-pretty'
-import { formatLatency, formatPercent } from '../format.js'
-import { getPerformanceTracker } from '../index.js'
+import { formatLatency, formatPercent, getPerformanceTracker } from '../index.js'
 import { CheckoutService } from './service.js'
 
 const storagePath = 'baselines/demo.json'

@@ -13,8 +13,8 @@
  *
  * Version 1 (pretty-printed, centroids as `[mean, count]` pairs, no resets) is still read.
  */
-import { Baseline, type BaselineOptions, type BaselineSummary } from '../baseline.js'
-import { MAX_NAME_LENGTH } from '../validate.js'
+import { Baseline, type BaselineOptions, type BaselineSummary } from '../core/baseline.js'
+import { MAX_NAME_LENGTH } from '../core/validate.js'
 
 /** The `format` field of every baseline file. */
 export const FILE_FORMAT = 'perfwatch.baselines'

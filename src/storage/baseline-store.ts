@@ -1,7 +1,8 @@
 import type { FileHandle } from 'node:fs/promises'
-import type { BaselineOptions } from '../baseline.js'
-import { BaselineFileError } from '../errors.js'
-import { type Logger, RateLimiter } from '../log.js'
+import type { BaselineOptions } from '../core/baseline.js'
+import { BaselineFileError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import { RateLimiter } from '../core/rate-limiter.js'
 import {
   acquireLock,
   type FileRead,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mean, quantileSorted, standardDeviation, summarize } from '../src/stats.js'
+import { mean, quantileSorted, standardDeviation, summarize } from '../../src/core/stats.js'
 
 describe('quantileSorted', () => {
   it('returns observed values by nearest rank, never interpolating', () => {

@@ -5,7 +5,7 @@ import {
   formatLatencyOrDash,
   formatList,
   formatRate,
-} from '../src/format.js'
+} from '../../src/core/format.js'
 
 describe('formatLatency', () => {
   it.each([

@@ -1,6 +1,90 @@
+/**
+ * The data model every reader of perfwatch uses: the events a tracker emits and the shapes they
+ * carry. Types only; nothing here runs.
+ */
 import type { BaselineSummary } from './baseline.js'
 import type { DetectionRule, DetectorStats } from './detection.js'
-import type { BaselineChange } from './operation.js'
+
+/**
+ * Where an operation stands: learning its baseline, healthy, in a sustained degradation, or
+ * `idle`: it has a detector but no sample for `idleAfterMs` (an open degradation is not shown as
+ * such while nothing is measured; it goes on when samples come back).
+ */
+export type OperationState = 'learning' | 'ok' | 'degraded' | 'idle'
+
+/** A snapshot of one operation, as `getOperationStats(name)` returns it. Durations are in ms. */
+export interface OperationStats {
+  operation: string
+  /** `learning` until the detector has a baseline of enough samples, then `ok` or `degraded`. */
+  state: OperationState
+  /** When the current degradation was raised, ISO-8601; `null` unless `state` is `degraded`. */
+  degradedSince: string | null
+  /** Samples in the rolling window (successes and failures). */
+  sampleCount: number
+  /** Samples ever recorded for this operation by this tracker. */
+  totalCount: number
+  /** Calls per second over the last second or more (tracker clock); `null` before it can tell. */
+  callsPerSecond: number | null
+  /** Share of the window's samples that succeeded; `null` while the window is empty. */
+  successRate: number | null
+  /** Share of the window's samples that failed; `null` while the window is empty. */
+  errorRate: number | null
+  /** Exact statistics of the window's samples; `null` while the window is empty. */
+  recentMean: number | null
+  recentStdDev: number | null
+  recentMin: number | null
+  recentMax: number | null
+  recentP50: number | null
+  recentP75: number | null
+  recentP95: number | null
+  recentP99: number | null
+  /** Successful samples flagged by `Baseline.isDegraded` since the tracker started. */
+  degradedCount: number
+  /** `degradedCount` over the successful samples checked against a baseline (0 before any). */
+  degradationRate: number
+  /** The baseline, once established or restored. */
+  baseline?: BaselineSummary
+  /** The sustained-degradation detector's scores and limits; `null` while learning. */
+  detector: DetectorStats | null
+}
+
+/**
+ * Why a baseline changed. `adopted`: another tracker writing the same baseline file reset or
+ * accepted this operation's baseline after this tracker's last operator action on it, so this
+ * tracker took that reset or baseline.
+ */
+export type BaselineChange =
+  | 'established'
+  | 'matured'
+  | 'refreshed'
+  | 'accepted'
+  | 'reset'
+  | 'adopted'
+
+/** What `getSystemSummary()` returns. */
+export interface SystemSummary {
+  /** Samples (timed calls) recorded across all operations. */
+  totalSamples: number
+  /** Slow samples across all operations: beyond the per-sample rule (`degradedCount`). */
+  slowSamples: number
+  /**
+   * The same as `totalSamples`: the name of the Python tracker this API follows, kept for code
+   * written against it. It counts samples, not operations (`trackedOperations` lists those).
+   */
+  totalOperations: number
+  /** The same as `slowSamples`, under the Python tracker's name; a count of samples too. */
+  degradedOperations: number
+  /** Names of every operation with samples or a baseline. */
+  trackedOperations: string[]
+  /** Names of the operations in a sustained degradation now (`state: 'degraded'`). */
+  currentlyDegraded: string[]
+  operations: Record<string, OperationStats>
+  /**
+   * Failures of perfwatch itself that were swallowed (a logger, listener or clock that threw, a
+   * NaN, infinite or backwards clock reading); logged at most once a minute.
+   */
+  internalErrors: number
+}
 
 /** Emitted once when an operation enters a sustained degradation. Durations in ms. */
 export interface DegradationEvent {
@@ -136,53 +220,3 @@ export interface TrackerEvents {
 
 export type TrackerEventName = keyof TrackerEvents
 export type TrackerListener<K extends TrackerEventName> = (event: TrackerEvents[K]) => void
-
-export const EVENT_NAMES: readonly TrackerEventName[] = [
-  'degradation',
-  'recovery',
-  'baseline',
-  'baseline-unstable',
-  'stall',
-  'process-slowdown',
-]
-
-/** A minimal typed emitter: listeners are called in order; one that throws is reported. */
-export class Emitter {
-  private readonly listeners: { [K in TrackerEventName]: Array<TrackerListener<K>> } = {
-    degradation: [],
-    recovery: [],
-    baseline: [],
-    'baseline-unstable': [],
-    stall: [],
-    'process-slowdown': [],
-  }
-
-  on<K extends TrackerEventName>(name: K, listener: TrackerListener<K>): void {
-    this.listeners[name].push(listener)
-  }
-
-  off<K extends TrackerEventName>(name: K, listener: TrackerListener<K>): void {
-    const list = this.listeners[name]
-    const index = list.lastIndexOf(listener)
-    if (index >= 0) list.splice(index, 1)
-  }
-
-  /** True when someone listens: build the event object only then. */
-  has(name: TrackerEventName): boolean {
-    return this.listeners[name].length > 0
-  }
-
-  emit<K extends TrackerEventName>(
-    name: K,
-    event: TrackerEvents[K],
-    onError: (error: unknown) => void,
-  ): void {
-    for (const listener of [...this.listeners[name]]) {
-      try {
-        listener(event)
-      } catch (error) {
-        onError(error)
-      }
-    }
-  }
-}

@@ -1,4 +1,11 @@
-import tdigest from 'tdigest'
+import {
+  type Centroid,
+  centroidsOf,
+  type Digest,
+  digestOfSamples,
+  mergedDigest,
+  newDigest,
+} from './digest.js'
 import { type Samples, summarize } from './stats.js'
 
 /** The numbers of a baseline, as `getOperationStats(name).baseline` reports them. */
@@ -53,32 +60,6 @@ export interface RefreshOptions extends BaselineOptions {
  * read back.
  */
 export const MAX_DURATION_MS = 1e12
-
-// t-digest compression, measured with the tdigest package on log-normal baselines (npm run
-// bench, accuracy): delta 0.01 keeps ~350 centroids per 1000 samples, 0.02 ~240 (1.9 KB as
-// float32 pairs) with merged p99 within 0.05% of the exact order statistic, 0.05 ~90 but up
-// to 2.6% off at p99.
-const DIGEST_DELTA = 0.02
-
-/**
- * What `Baseline.toDigest()` returns: a `TDigest` of the tdigest package, typed here by the
- * methods a merge uses, so a project that type-checks libraries needs no `@types/tdigest`.
- */
-export interface Digest {
-  /** Adds a value, or values, each with count `n` (default 1). */
-  push(x: number | readonly number[], n?: number): void
-  /** Adds centroids, such as another digest's `toArray()`. */
-  push_centroid(
-    centroids: { mean: number; n: number } | ReadonlyArray<{ mean: number; n: number }>,
-  ): void
-  /** The estimated quantile at `p` in [0, 1]. */
-  percentile(p: number): number
-  /** The centroids in ascending mean. */
-  toArray(): Array<{ mean: number; n: number }>
-  /** The number of centroids. */
-  size(): number
-  compress(): void
-}
 
 /**
  * The learned behaviour of one operation: an immutable value. Its quantiles, mean and standard
@@ -257,25 +238,25 @@ export class Baseline implements BaselineSummary {
   ): Baseline {
     const first = parts[0]?.baseline
     if (first === undefined) throw new TypeError('merge needs at least one baseline')
-    const digest = new tdigest.TDigest(DIGEST_DELTA)
+    const digest = mergedDigest(
+      parts.map(({ baseline, weight }) => ({
+        centroids: baseline.centroidList(),
+        scale: weight / baseline.sampleCount,
+      })),
+    )
     let total = 0
     let weightedSum = 0
     for (const { baseline, weight } of parts) {
-      const scale = weight / baseline.sampleCount
-      digest.push_centroid(baseline.centroidList().map((c) => ({ mean: c.mean, n: c.n * scale })))
       total += weight
       weightedSum += weight * baseline.mean
     }
-    // No compress() here either: its random reshuffle put merged p99 up to 1% off, while
-    // merging the centroids as they come is deterministic and within 0.02% (npm run bench,
-    // accuracy), for about 30% more centroids.
     const pooledMean = weightedSum / total
     let squares = 0
     for (const { baseline, weight } of parts) {
       const gap = baseline.mean - pooledMean
       squares += (weight - 1) * baseline.stdDev ** 2 + weight * gap * gap
     }
-    const [p50, p75, p95, p99] = digest.percentile([0.5, 0.75, 0.95, 0.99]) as [
+    const [p50, p75, p95, p99] = [0.5, 0.75, 0.95, 0.99].map((p) => digest.percentile(p)) as [
       number,
       number,
       number,
@@ -409,16 +390,7 @@ export class Baseline implements BaselineSummary {
   fillDigest(): void {
     if (this.centroids !== null) return
     const samples = this.pendingSamples as Samples
-    const digest = new tdigest.TDigest(DIGEST_DELTA)
-    // Samples are sorted, the digest's worst case (a centroid per value, 4x slower); visiting
-    // them in a fixed stride order coprime with their count spreads them like random input. No
-    // compress(): it reshuffles at random, so the same samples gave different digests, and
-    // merged p99 drifted up to 0.6 % off; without it the digest is deterministic, merges are
-    // within 0.05 % (npm run bench, accuracy), for ~240 centroids per 1,000 samples, not ~200.
-    const n = samples.length
-    const stride = n % 7919 === 0 ? 7907 : 7919
-    for (let i = 0, j = 0; i < n; i++, j = (j + stride) % n) digest.push(samples[j] as number)
-    this.centroids = centroidsOf(digest)
+    this.centroids = centroidsOf(digestOfSamples(samples))
     this.pendingSamples = null
   }
 
@@ -439,7 +411,7 @@ export class Baseline implements BaselineSummary {
 
   /** A new `TDigest` restored from this baseline's centroids with `push_centroid`, for merging. */
   toDigest(): Digest {
-    const digest = new tdigest.TDigest(DIGEST_DELTA)
+    const digest = newDigest()
     digest.push_centroid(this.centroidList())
     return digest
   }
@@ -469,24 +441,14 @@ export class Baseline implements BaselineSummary {
     }
   }
 
-  private centroidList(): tdigest.Centroid[] {
+  private centroidList(): Centroid[] {
     const centroids = this.centroidData()
-    const list: tdigest.Centroid[] = []
+    const list: Centroid[] = []
     for (let i = 0; i < centroids.length; i += 2) {
       list.push({ mean: centroids[i] as number, n: centroids[i + 1] as number })
     }
     return list
   }
-}
-
-function centroidsOf(digest: tdigest.TDigest): Float32Array {
-  const list = digest.toArray()
-  const centroids = new Float32Array(list.length * 2)
-  list.forEach((c, i) => {
-    centroids[2 * i] = c.mean
-    centroids[2 * i + 1] = c.n
-  })
-  return centroids
 }
 
 function operationOf(record: Record<string, unknown>): string {

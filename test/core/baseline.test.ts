@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { Baseline } from '../src/index.js'
-import { quantileSorted } from '../src/stats.js'
-import { logNormal } from './helpers/random.js'
+import { quantileSorted } from '../../src/core/stats.js'
+import { Baseline } from '../../src/index.js'
+import { logNormal } from '../helpers/random.js'
 
 function seededLogNormal(seed: number, count: number): Float64Array {
   return Float64Array.from({ length: count }, logNormal(seed))

@@ -1,73 +1,17 @@
-import { Baseline, type BaselineOptions, type BaselineSummary } from './baseline.js'
+import { Baseline, type BaselineOptions } from './baseline.js'
 import {
   chartLimits,
   DegradationDetector,
-  type DetectorStats,
   NO_CHANGE,
   RAISED,
   RESUMED,
   type Transition,
 } from './detection.js'
+import type { BaselineChange, OperationState, OperationStats } from './snapshot.js'
 import { type Summary, summarize } from './stats.js'
-
-/**
- * Where an operation stands: learning its baseline, healthy, in a sustained degradation, or
- * `idle`: it has a detector but no sample for `idleAfterMs` (an open degradation is not shown as
- * such while nothing is measured; it goes on when samples come back).
- */
-export type OperationState = 'learning' | 'ok' | 'degraded' | 'idle'
 
 /** Calls per second are measured over windows of at least this long. */
 const RATE_WINDOW_MS = 1000
-
-/** A snapshot of one operation, as `getOperationStats(name)` returns it. Durations are in ms. */
-export interface OperationStats {
-  operation: string
-  /** `learning` until the detector has a baseline of enough samples, then `ok` or `degraded`. */
-  state: OperationState
-  /** When the current degradation was raised, ISO-8601; `null` unless `state` is `degraded`. */
-  degradedSince: string | null
-  /** Samples in the rolling window (successes and failures). */
-  sampleCount: number
-  /** Samples ever recorded for this operation by this tracker. */
-  totalCount: number
-  /** Calls per second over the last second or more (tracker clock); `null` before it can tell. */
-  callsPerSecond: number | null
-  /** Share of the window's samples that succeeded; `null` while the window is empty. */
-  successRate: number | null
-  /** Share of the window's samples that failed; `null` while the window is empty. */
-  errorRate: number | null
-  /** Exact statistics of the window's samples; `null` while the window is empty. */
-  recentMean: number | null
-  recentStdDev: number | null
-  recentMin: number | null
-  recentMax: number | null
-  recentP50: number | null
-  recentP75: number | null
-  recentP95: number | null
-  recentP99: number | null
-  /** Successful samples flagged by `Baseline.isDegraded` since the tracker started. */
-  degradedCount: number
-  /** `degradedCount` over the successful samples checked against a baseline (0 before any). */
-  degradationRate: number
-  /** The baseline, once established or restored. */
-  baseline?: BaselineSummary
-  /** The sustained-degradation detector's scores and limits; `null` while learning. */
-  detector: DetectorStats | null
-}
-
-/**
- * Why a baseline changed. `adopted`: another tracker writing the same baseline file reset or
- * accepted this operation's baseline after this tracker's last operator action on it, so this
- * tracker took that reset or baseline.
- */
-export type BaselineChange =
-  | 'established'
-  | 'matured'
-  | 'refreshed'
-  | 'accepted'
-  | 'reset'
-  | 'adopted'
 
 /** What an operation tells its owner; the tracker's reporter implements it. */
 export interface OperationListener {

@@ -9,9 +9,9 @@ import {
   RAISED,
   RESUMED,
   SLICE_SAMPLES,
-} from '../src/detection.js'
-import { quantileSorted } from '../src/stats.js'
-import { logNormal } from './helpers/random.js'
+} from '../../src/core/detection.js'
+import { quantileSorted } from '../../src/core/stats.js'
+import { logNormal } from '../helpers/random.js'
 
 /** The detector reference of 1000 draws: their exact quantiles. */
 function referenceOf(draw: () => number, failureCount = 0) {

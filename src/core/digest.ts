@@ -1,0 +1,83 @@
+/**
+ * The one module that imports the tdigest package: building, merging and reading digests. Nothing
+ * public exposes the package's types (`Digest` below describes what callers may use).
+ */
+import tdigest from 'tdigest'
+
+// t-digest compression, measured with the tdigest package on log-normal baselines (npm run
+// bench, accuracy): delta 0.01 keeps ~350 centroids per 1000 samples, 0.02 ~240 (1.9 KB as
+// float32 pairs) with merged p99 within 0.05% of the exact order statistic, 0.05 ~90 but up
+// to 2.6% off at p99.
+const DIGEST_DELTA = 0.02
+
+/**
+ * What `Baseline.toDigest()` returns: a `TDigest` of the tdigest package, typed here by the
+ * methods a merge uses, so a project that type-checks libraries needs no `@types/tdigest`.
+ */
+export interface Digest {
+  /** Adds a value, or values, each with count `n` (default 1). */
+  push(x: number | readonly number[], n?: number): void
+  /** Adds centroids, such as another digest's `toArray()`. */
+  push_centroid(
+    centroids: { mean: number; n: number } | ReadonlyArray<{ mean: number; n: number }>,
+  ): void
+  /** The estimated quantile at `p` in [0, 1]. */
+  percentile(p: number): number
+  /** The centroids in ascending mean. */
+  toArray(): Array<{ mean: number; n: number }>
+  /** The number of centroids. */
+  size(): number
+  compress(): void
+}
+
+/** One centroid: a mean and the (possibly fractional) count of values it stands for. */
+export interface Centroid {
+  mean: number
+  n: number
+}
+
+/** A new, empty digest with perfwatch's compression. */
+export function newDigest(): Digest {
+  return new tdigest.TDigest(DIGEST_DELTA)
+}
+
+/**
+ * The digest of sorted samples. Sorted input is the digest's worst case (a centroid per value, 4x
+ * slower); visiting them in a fixed stride order coprime with their count spreads them like
+ * random input. No compress(): it reshuffles at random, so the same samples gave different
+ * digests, and merged p99 drifted up to 0.6 % off; without it the digest is deterministic, merges
+ * are within 0.05 % (npm run bench, accuracy), for ~240 centroids per 1,000 samples, not ~200.
+ */
+export function digestOfSamples(samples: ArrayLike<number>): Digest {
+  const digest = newDigest()
+  const n = samples.length
+  const stride = n % 7919 === 0 ? 7907 : 7919
+  for (let i = 0, j = 0; i < n; i++, j = (j + stride) % n) digest.push(samples[j] as number)
+  return digest
+}
+
+/**
+ * One digest of several, each part's centroid counts scaled by its `scale`. No compress() here
+ * either: its random reshuffle put merged p99 up to 1% off, while merging the centroids as they
+ * come is deterministic and within 0.02% (npm run bench, accuracy), for about 30% more centroids.
+ */
+export function mergedDigest(
+  parts: ReadonlyArray<{ centroids: ReadonlyArray<{ mean: number; n: number }>; scale: number }>,
+): Digest {
+  const digest = newDigest()
+  for (const { centroids, scale } of parts) {
+    digest.push_centroid(centroids.map((c) => ({ mean: c.mean, n: c.n * scale })))
+  }
+  return digest
+}
+
+/** A digest's centroids interleaved as [mean0, count0, mean1, count1, ...], as float32. */
+export function centroidsOf(digest: Digest): Float32Array {
+  const list = digest.toArray()
+  const centroids = new Float32Array(list.length * 2)
+  list.forEach((c, i) => {
+    centroids[2 * i] = c.mean
+    centroids[2 * i + 1] = c.n
+  })
+  return centroids
+}
