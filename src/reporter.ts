@@ -11,7 +11,7 @@ import {
 } from './core/format.js'
 import type { Operation } from './core/operation.js'
 import type { BaselineChange, ProcessSlowdownEvent, StallEvent } from './core/snapshot.js'
-import type { Summary } from './core/stats.js'
+import type { Quantiles, Summary } from './core/stats.js'
 import { runSoon } from './defer.js'
 import type { Emitter } from './emitter.js'
 import type { SafeLogger } from './log.js'
@@ -113,13 +113,8 @@ export class Reporter {
       operation: operation.name,
       at: new Date().toISOString(),
       refusals,
-      firstBaseline: {
-        p50: first.p50,
-        p95: first.p95,
-        p99: first.p99,
-        sampleCount: first.sampleCount,
-      },
-      recent: { p50: recent.p50, p95: recent.p95, p99: recent.p99, sampleCount: recent.count },
+      firstBaseline: quantilesOf(first, first.sampleCount),
+      recent: quantilesOf(recent, recent.count),
       shareAboveP50,
       limit,
     }
@@ -296,4 +291,9 @@ export class Reporter {
       if (this.emitter.has('recovery')) this.emitter.emit('recovery', event, this.reportError)
     }, this.reportError)
   }
+}
+
+/** The quantiles of a baseline or a summary, with the number of samples behind them. */
+function quantilesOf(q: Quantiles, sampleCount: number): Quantiles & { sampleCount: number } {
+  return { p50: q.p50, p75: q.p75, p95: q.p95, p99: q.p99, sampleCount }
 }

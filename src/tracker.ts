@@ -101,6 +101,8 @@ export class PerformanceTracker {
   private inProcessSlowdown = false
   /** Slowdowns explained by the event loop are reported at most once a minute. */
   private readonly lagReports = new RateLimiter(60_000)
+  /** Baseline changes since this tracker started (`getSystemSummary().baselineChanges`). */
+  private baselineChanges = 0
   /** The per-sample rule's log lines: at most one per `warningIntervalMs` for the tracker. */
   private readonly slowCalls: SlowCallLog
   /** Stops watching the process for stalls (`watchProcess`); a no-op when not watching. */
@@ -391,16 +393,23 @@ export class PerformanceTracker {
     const entries: Array<[string, OperationStats]> = []
     let totalSamples = 0
     let slowSamples = 0
+    let checkedSamples = 0
+    let withBaseline = 0
     const nowMs = this.operations.size > 0 ? this.now() : Number.NaN
     for (const [name, operation] of this.operations) {
       const stats = operation.snapshot(nowMs)
       entries.push([name, stats])
       totalSamples += stats.totalCount
       slowSamples += stats.degradedCount
+      checkedSamples += operation.checkedSampleCount
+      if (stats.baseline !== undefined) withBaseline++
     }
     return {
       totalSamples,
       slowSamples,
+      systemDegradationRate: checkedSamples > 0 ? slowSamples / checkedSamples : 0,
+      baselineCoverage: entries.length > 0 ? withBaseline / entries.length : 0,
+      baselineChanges: this.baselineChanges,
       totalOperations: totalSamples,
       degradedOperations: slowSamples,
       trackedOperations: [...this.operations.keys()],
@@ -485,6 +494,7 @@ export class PerformanceTracker {
   }
 
   private baselineChanged(operation: Operation, change: BaselineChange): void {
+    this.baselineChanges++
     const baseline = operation.baseline
     // The log line, the event and filling the digest (0.1-0.5 ms for 1,000 samples) run after
     // the call that changed the baseline returns; that call only sorts and summarises.

@@ -171,6 +171,26 @@ describe('baselines', () => {
     expect(summary.totalOperations).toBe(24)
     expect(summary.degradedOperations).toBe(2)
     expect(summary.operations.b?.degradedCount).toBe(1)
+    expect(summary.systemDegradationRate).toBeCloseTo(2 / 3, 12) // a: 1 of 2, b: 1 of 1 checked
+  })
+
+  it('reports the share of operations with a baseline and the baseline changes since start', () => {
+    const { tracker: t } = tracker({ baselineSamples: 10 })
+    expect(t.getSystemSummary()).toMatchObject({
+      baselineCoverage: 0,
+      systemDegradationRate: 0,
+      baselineChanges: 0,
+    })
+    for (let i = 0; i < 10; i++) t.record('a', 10 + i) // established
+    t.record('b', 10) // still learning
+    for (const ms of [100, 5, 5, 5]) t.record('a', ms) // 1 of 4 checked samples slow
+    expect(t.getSystemSummary()).toMatchObject({
+      baselineCoverage: 0.5,
+      systemDegradationRate: 0.25,
+      baselineChanges: 1,
+    })
+    t.resetBaseline('a')
+    expect(t.getSystemSummary()).toMatchObject({ baselineCoverage: 0, baselineChanges: 2 })
   })
 })
 

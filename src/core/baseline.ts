@@ -6,16 +6,13 @@ import {
   mergedDigest,
   newDigest,
 } from './digest.js'
+import type { Quantiles } from './stats.js'
 import { type Samples, summarize } from './stats.js'
 
 /** The numbers of a baseline, as `getOperationStats(name).baseline` reports them. */
-export interface BaselineSummary {
+export interface BaselineSummary extends Quantiles {
   operation: string
-  /** Exact order statistics (nearest rank) of the samples the baseline was built from, in ms. */
-  p50: number
-  p75: number
-  p95: number
-  p99: number
+  // p50 … p99: exact order statistics (nearest rank) of the samples it was built from, in ms.
   /** Exact mean and sample standard deviation of those samples, in ms. */
   mean: number
   stdDev: number

@@ -30,6 +30,8 @@
  * Updating is O(1) and allocation-free: a few comparisons and additions.
  */
 
+import type { Quantiles } from './stats.js'
+
 /** Shift chart weights per band (≤ p50, ≤ p75, ≤ p95, ≤ p99, above p99). */
 const SHIFT = Int8Array.of(-3, -1, 3, 8, 15)
 /** Tail chart weights per band. */
@@ -105,11 +107,7 @@ export interface DetectorStats {
 }
 
 /** Band thresholds and reference failure rate a detector is built on. */
-export interface DetectorReference {
-  p50: number
-  p75: number
-  p95: number
-  p99: number
+export interface DetectorReference extends Quantiles {
   sampleCount: number
   /** Failures seen while the reference samples were collected. */
   failureCount: number
@@ -208,7 +206,7 @@ export class DegradationDetector {
   }
 
   /** Moves the band thresholds (a refreshed baseline) and keeps the chart scores. */
-  setBands(reference: Pick<DetectorReference, 'p50' | 'p75' | 'p95' | 'p99'>): void {
+  setBands(reference: Quantiles): void {
     const t = this.toleranceMs
     this.q50 = reference.p50 + t
     this.q75 = reference.p75 + t

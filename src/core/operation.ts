@@ -297,7 +297,7 @@ export class Operation {
       window[i] = Math.abs(stored)
     }
     const s: Summary | null = n > 0 ? summarize(window) : null
-    const checked = this.totalCount - this.failureCount - this.uncheckedCount
+    const checked = this.checkedSampleCount
     const stats: OperationStats = {
       operation: this.name,
       state: this.stateAt(nowMs),
@@ -356,6 +356,11 @@ export class Operation {
 
   get degradedSampleCount(): number {
     return this.degradedCount
+  }
+
+  /** Successful samples checked against a baseline by the per-sample rule. */
+  get checkedSampleCount(): number {
+    return this.totalCount - this.failureCount - this.uncheckedCount
   }
 
   private recordFailure(endMs: number): void {

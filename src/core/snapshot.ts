@@ -4,6 +4,9 @@
  */
 import type { BaselineSummary } from './baseline.js'
 import type { DetectionRule, DetectorStats } from './detection.js'
+import type { Quantiles } from './stats.js'
+
+export type { Quantiles } from './stats.js'
 
 /**
  * Where an operation stands: learning its baseline, healthy, in a sustained degradation, or
@@ -67,6 +70,18 @@ export interface SystemSummary {
   totalSamples: number
   /** Slow samples across all operations: beyond the per-sample rule (`degradedCount`). */
   slowSamples: number
+  /**
+   * `slowSamples` over the successful samples checked against a baseline, across all operations
+   * (0 before any): the system-wide `degradationRate`.
+   */
+  systemDegradationRate: number
+  /** Share of the tracked operations that have a baseline (established or restored), 0-1. */
+  baselineCoverage: number
+  /**
+   * Baselines established, matured, refreshed, accepted, reset or adopted since this tracker
+   * started (each `baseline` event); baselines restored from the file at start are not changes.
+   */
+  baselineChanges: number
   /**
    * The same as `totalSamples`: the name of the Python tracker this API follows, kept for code
    * written against it. It counts samples, not operations (`trackedOperations` lists those).
@@ -145,13 +160,6 @@ export interface BaselineEvent {
   change: BaselineChange
   /** The new baseline; absent after a reset. */
   baseline?: BaselineSummary
-}
-
-/** p50, p95 and p99 of a set of samples, in ms. */
-export interface Quantiles {
-  p50: number
-  p95: number
-  p99: number
 }
 
 /**

@@ -42,16 +42,20 @@ export function standardDeviation(values: ArrayLike<number>, valuesMean = mean(v
   return Math.sqrt(squares / (n - 1))
 }
 
-/** The summary both baselines and window statistics report. */
-export interface Summary {
-  mean: number
-  stdDev: number
-  min: number
-  max: number
+/** The quantiles perfwatch reports everywhere (baselines, windows, events), in ms. */
+export interface Quantiles {
   p50: number
   p75: number
   p95: number
   p99: number
+}
+
+/** The summary both baselines and window statistics report. */
+export interface Summary extends Quantiles {
+  mean: number
+  stdDev: number
+  min: number
+  max: number
 }
 
 /** Sorts `values` in place (ascending) and summarises them. */
