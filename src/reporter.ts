@@ -1,6 +1,6 @@
 import type { Baseline } from './core/baseline.js'
 import type { Clock } from './core/clock.js'
-import { CLEARED, type DetectionRule, RAISED, RESUMED, type Transition } from './core/detection.js'
+import { CLEARED, RAISED, RESUMED, type Transition } from './core/detection.js'
 import {
   formatDuration,
   formatLatency,
@@ -9,6 +9,7 @@ import {
   formatPercent,
   formatRate,
 } from './core/format.js'
+import { degradationEvent, type Incident, type RaiseFacts, recoveryEvent } from './core/incident.js'
 import type { Operation } from './core/operation.js'
 import type { BaselineChange, ProcessSlowdownEvent, StallEvent } from './core/snapshot.js'
 import type { Quantiles, Summary } from './core/stats.js'
@@ -46,12 +47,22 @@ export class Reporter {
     this.reportError = reportError
   }
 
-  /** `loopUtilization`: the event loop's utilization now, 0-1, or null when not watched. */
-  transition(operation: Operation, transition: Transition, loopUtilization: number | null): void {
+  /**
+   * `incident`: the open one for a raise or resumption, the closed one for a recovery;
+   * `loopUtilization`: the event loop's utilization now, 0-1, or null when not watched.
+   */
+  transition(
+    operation: Operation,
+    transition: Transition,
+    incident: Incident | null,
+    loopUtilization: number | null,
+  ): void {
     try {
-      if (transition === RAISED) this.raised(operation, false, loopUtilization)
-      else if (transition === RESUMED) this.raised(operation, true, loopUtilization)
-      else if (transition === CLEARED) this.cleared(operation)
+      if (incident !== null && transition === RAISED) {
+        this.raised(operation, incident, false, loopUtilization)
+      } else if (incident !== null && transition === RESUMED) {
+        this.raised(operation, incident, true, loopUtilization)
+      } else if (transition === CLEARED) this.cleared(operation, incident)
     } catch (error) {
       this.reportError(error)
     }
@@ -180,107 +191,85 @@ export class Reporter {
   }
 
   /**
-   * A raise, or (`resumed`) a chart back at its limit within the recovery hold: the same episode,
+   * A raise, or (`resumed`) a chart back at its limit within the recovery hold: the same incident,
    * reported again only when it got clearly worse (critical after a warning).
    */
-  private raised(operation: Operation, resumed: boolean, loopUtilization: number | null): void {
+  private raised(
+    operation: Operation,
+    incident: Incident,
+    resumed: boolean,
+    loopUtilization: number | null,
+  ): void {
     const detector = operation.detector
     if (detector === null) return
-    const at = new Date().toISOString()
-    const nowMs = this.clock()
-    if (!resumed) {
-      operation.degradedSince = at
-      operation.degradedAtMs = nowMs
-      operation.degradedAtCount = operation.recordedCount
-      operation.degradedCountAtRaise = operation.degradedSampleCount
-      operation.degradedSeverity = null
-    }
     if (!this.logger.isLevelEnabled('warn') && !this.emitter.has('degradation')) return
-    const report = {
+    const facts: RaiseFacts = {
       rule: detector.rule ?? 'shift',
-      at,
+      at: resumed ? new Date().toISOString() : incident.since,
       samplesSinceOnset: detector.samplesSinceOnset(),
-      callsPerSecond: operation.callRate(nowMs),
+      callsPerSecond: operation.callRate(this.clock()),
       eventLoopUtilization: loopUtilization,
       resumed,
     }
-    const onsetCount = operation.recordedCount - report.samplesSinceOnset
+    const onsetCount = operation.recordedCount - facts.samplesSinceOnset
     // The report reads the window: after this call returns, never on the caller's path.
-    runSoon(() => this.reportRaised(operation, report, onsetCount), this.reportError)
+    runSoon(() => this.reportRaised(operation, incident, facts, onsetCount), this.reportError)
   }
 
   private reportRaised(
     operation: Operation,
-    report: {
-      rule: DetectionRule
-      at: string
-      samplesSinceOnset: number
-      callsPerSecond: number | null
-      eventLoopUtilization: number | null
-      resumed: boolean
-    },
+    incident: Incident,
+    facts: RaiseFacts,
     onsetCount: number,
   ): void {
     const baseline = operation.baseline
     const detector = operation.detector
     if (baseline === undefined || detector === null) return
-    const { rule, samplesSinceOnset, callsPerSecond, eventLoopUtilization, resumed } = report
     const recent = operation.recent(
       Math.max(MIN_RECENT_SAMPLES, operation.recordedCount - onsetCount),
     )
-    const recentP50 = recent.summary?.p50 ?? null
-    const severity = recentP50 !== null && recentP50 > 2 * baseline.p50 ? 'critical' : 'warning'
-    const escalated = resumed && severity === 'critical' && operation.degradedSeverity === 'warning'
-    if (resumed && !escalated) return
-    operation.degradedSeverity = severity
-    const event = {
-      operation: operation.name,
-      rule,
-      severity,
-      escalated,
-      at: report.at,
-      samplesSinceOnset,
-      recentP50,
-      recentP95: recent.summary?.p95 ?? null,
-      baselineP50: baseline.p50,
-      baselineP95: baseline.p95,
-      recentErrorRate: recent.errorRate,
-      callsPerSecond,
-      baselineCallsPerSecond: baseline.callsPerSecond,
-      eventLoopUtilization,
-      detector: detector.stats(),
-    } as const
+    const event = degradationEvent(
+      operation.name,
+      incident,
+      facts,
+      recent,
+      baseline,
+      detector.stats(),
+    )
+    if (event === undefined) return
+    const { rule, recentP50, recentP95, eventLoopUtilization } = event
     const evidence =
       rule === 'errors'
-        ? `${formatPercent(recent.errorRate)} of recent calls failed vs ` +
+        ? `${formatPercent(event.recentErrorRate)} of recent calls failed vs ` +
           `${formatPercent(event.detector.referenceErrorRate)} in the baseline`
-        : `recent p50 ${formatLatencyOrDash(recentP50)}, p95 ${formatLatencyOrDash(event.recentP95)} ` +
-          `vs baseline p50 ${formatLatency(baseline.p50)}, p95 ${formatLatency(baseline.p95)}`
+        : `recent p50 ${formatLatencyOrDash(recentP50)}, p95 ${formatLatencyOrDash(recentP95)} ` +
+          `vs baseline p50 ${formatLatency(event.baselineP50)}, p95 ${formatLatency(event.baselineP95)}`
     const message =
-      `${escalated ? 'Worse within the same episode: ' : ''}` +
+      `${event.escalated ? 'Worse within the same episode: ' : ''}` +
       `Sustained degradation of ${operation.name} (${rule}): ${evidence}; ` +
-      `${samplesSinceOnset} samples since onset; ${formatRate(callsPerSecond)} now vs ` +
-      `${formatRate(baseline.callsPerSecond)} when the baseline was learned` +
+      `${event.samplesSinceOnset} samples since onset; ${formatRate(event.callsPerSecond)} now vs ` +
+      `${formatRate(event.baselineCallsPerSecond)} when the baseline was learned` +
       (eventLoopUtilization !== null && eventLoopUtilization >= SATURATED_UTILIZATION
         ? `; the process is saturated (event loop ${formatPercent(eventLoopUtilization)} busy)`
         : '')
-    if (severity === 'critical') this.logger.error({ event: 'degradation', ...event }, message)
-    else this.logger.warn({ event: 'degradation', ...event }, message)
+    if (event.severity === 'critical') {
+      this.logger.error({ event: 'degradation', ...event }, message)
+    } else {
+      this.logger.warn({ event: 'degradation', ...event }, message)
+    }
     if (this.emitter.has('degradation')) this.emitter.emit('degradation', event, this.reportError)
   }
 
-  private cleared(operation: Operation): void {
-    const degradedSince = operation.degradedSince
-    operation.degradedSince = null
-    if (degradedSince === null) return
-    const event = {
-      operation: operation.name,
-      at: new Date().toISOString(),
-      degradedSince,
-      durationMs: this.clock() - operation.degradedAtMs,
-      samples: operation.recordedCount - operation.degradedAtCount,
-      slowSamples: operation.degradedSampleCount - operation.degradedCountAtRaise,
-    }
+  private cleared(operation: Operation, incident: Incident | null): void {
+    if (incident === null) return
+    const event = recoveryEvent(
+      operation.name,
+      incident,
+      new Date().toISOString(),
+      this.clock(),
+      operation.recordedCount,
+      operation.degradedSampleCount,
+    )
     // The numbers are taken now; the line and the event leave the caller's path, as for raises.
     runSoon(() => {
       this.logger.info(

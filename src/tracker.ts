@@ -142,8 +142,8 @@ export class PerformanceTracker {
     this.listener = {
       onDegradedSample: (operation, durationMs, endMs, metadata, more) =>
         this.slowCalls.add(operation, durationMs, endMs, metadata, more),
-      onTransition: (operation, transition) => {
-        reporter.transition(operation, transition, this.loopUtilization())
+      onTransition: (operation, transition, incident) => {
+        reporter.transition(operation, transition, incident, this.loopUtilization())
         this.checkProcessSlowdown()
       },
       isExplainedByProcess: (operation) => this.isExplainedByProcess(operation),

@@ -1,5 +1,6 @@
 import { Baseline, type BaselineOptions } from './baseline.js'
 import {
+  CLEARED,
   chartLimits,
   DegradationDetector,
   NO_CHANGE,
@@ -7,6 +8,7 @@ import {
   RESUMED,
   type Transition,
 } from './detection.js'
+import { Incident } from './incident.js'
 import type { BaselineChange, OperationState, OperationStats } from './snapshot.js'
 import { type Summary, summarize } from './stats.js'
 
@@ -24,7 +26,11 @@ export interface OperationListener {
     moreMetadata: unknown,
   ): void
   onBaseline(operation: Operation, change: BaselineChange): void
-  onTransition(operation: Operation, transition: Transition): void
+  /**
+   * A raise or resumption (with the open incident) or a recovery (with the incident it closed;
+   * null when there was none to close).
+   */
+  onTransition(operation: Operation, transition: Transition, incident: Incident | null): void
   /**
    * Asked when a chart raises (rarely): true when the whole process fell behind enough to
    * explain the slowdown, and the raise is dismissed.
@@ -99,13 +105,8 @@ export class Operation {
   readonly name: string
   baseline: Baseline | undefined
   detector: DegradationDetector | null = null
-  /** When the current degradation was raised: ISO time, tracker clock, and sample counters. */
-  degradedSince: string | null = null
-  degradedAtMs = 0
-  degradedAtCount = 0
-  degradedCountAtRaise = 0
-  /** Severity of the current episode's last report; null before one. */
-  degradedSeverity: 'warning' | 'critical' | null = null
+  /** The open sustained degradation, opened and closed by this operation; null while none. */
+  incident: Incident | null = null
   /** This operation's slow calls held back by the tracker's `SlowCallLog`. */
   slowCalls: object | undefined = undefined
   /**
@@ -221,7 +222,7 @@ export class Operation {
     this.baseline = undefined
     this.degradedAboveMs = Number.POSITIVE_INFINITY
     this.detector = null
-    this.degradedSince = null
+    this.incident = null
     this.startLearning()
     this.listener.onBaseline(this, change)
   }
@@ -256,7 +257,7 @@ export class Operation {
   /** An operator's baseline replaces the current one and closes any incident. */
   private replaceBaseline(baseline: Baseline, resetAt: number): void {
     this.resetAt = resetAt
-    this.degradedSince = null
+    this.incident = null
     this.detector = null
     this.learning = null // a baseline too small for the detector matures from fresh samples
     this.install(baseline)
@@ -301,7 +302,7 @@ export class Operation {
     const stats: OperationStats = {
       operation: this.name,
       state: this.stateAt(nowMs),
-      degradedSince: this.degradedSince,
+      degradedSince: this.incident?.since ?? null,
       sampleCount: n,
       totalCount: this.totalCount,
       callsPerSecond: this.callRate(nowMs),
@@ -384,8 +385,19 @@ export class Operation {
         return
       }
     }
-    if (transition === RAISED) this.hadIncident = true
-    this.listener.onTransition(this, transition)
+    const incident = this.incident
+    if (transition === RAISED) {
+      this.hadIncident = true
+      this.incident = new Incident(
+        new Date().toISOString(),
+        endMs,
+        this.totalCount,
+        this.degradedCount,
+      )
+    } else if (transition === CLEARED) {
+      this.incident = null
+    }
+    this.listener.onTransition(this, transition, this.incident ?? incident)
   }
 
   /**
