@@ -17,9 +17,29 @@ export const ERROR_CODES = {
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES]
 
-/** Base class of perfwatch's own errors that are neither a `TypeError` nor a `RangeError`. */
+/** Marks perfwatch's errors; `Symbol.for`, so two copies of the package recognise each other's. */
+const PERFWATCH_ERROR = Symbol.for('perfwatch.error')
+
+/**
+ * Base class of perfwatch's own errors. `error instanceof PerfwatchError` is true for every error
+ * perfwatch throws, including `InvalidOptionError` and `InvalidDurationError` (`RangeError`s) and
+ * `InvalidArgumentError` (a `TypeError`), which keep their built-in parent for code that checks
+ * that.
+ */
 export class PerfwatchError extends Error {
   readonly code: ErrorCode
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses inherit this method: `this` is the class on the right of `instanceof`, and they
+    // keep the ordinary prototype-chain check.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being checked against
+    if (this !== PerfwatchError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as { [PERFWATCH_ERROR]?: unknown })[PERFWATCH_ERROR] === true
+    )
+  }
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -129,6 +149,15 @@ export class InvalidDurationError extends RangeError {
     )
     this.name = 'InvalidDurationError'
   }
+}
+
+for (const type of [
+  PerfwatchError,
+  InvalidOptionError,
+  InvalidArgumentError,
+  InvalidDurationError,
+]) {
+  Object.defineProperty(type.prototype, PERFWATCH_ERROR, { value: true })
 }
 
 function describe(value: unknown): string {
