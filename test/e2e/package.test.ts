@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -35,5 +35,23 @@ describe.each(['legacy', 'standard'])('the built package with %s decorators', (m
     const second = result(node([script, file]))
     expect(second.restored).toBe(true)
     expect(second.add.baseline).toEqual(first.add.baseline)
+  })
+})
+
+describe('the published declarations', () => {
+  it('leave out every member marked @internal in src/', () => {
+    const src = join(root, 'src')
+    let checked = 0
+    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.startsWith('demo')) continue
+      const text = readFileSync(join(src, file), 'utf8')
+      const declared = readFileSync(join(root, 'dist', file.replace(/\.ts$/, '.d.ts')), 'utf8')
+      // the member declared right after a doc comment ending in @internal
+      for (const m of text.matchAll(/@internal\s*\*\/\s*(?:static\s+)?(\w+)\s*[(<]/g)) {
+        expect(declared, `${m[1]} in ${file}`).not.toMatch(new RegExp(`\\b${m[1]}\\(`))
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(4)
   })
 })
