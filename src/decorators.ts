@@ -1,4 +1,5 @@
 import 'reflect-metadata'
+import { InvalidArgumentError, WARNING_CODES } from './core/errors.js'
 import { checkName } from './core/validate.js'
 import { createTimedFunction, type TimedTarget, type TimingSource } from './timing.js'
 
@@ -79,10 +80,11 @@ export function operationPrefix(prefix: string): ClassDecorator {
   checkName(prefix, 'operation prefix')
   function decorator(...args: unknown[]): void {
     const [value, context] = args
-    if (typeof value !== 'function') throw new TypeError('@operationPrefix decorates classes only')
+    if (typeof value !== 'function')
+      throw new InvalidArgumentError('@operationPrefix decorates classes only')
     if (isDecoratorContext(context)) {
       if (context.kind !== 'class') {
-        throw new TypeError(
+        throw new InvalidArgumentError(
           `@operationPrefix decorates classes only; ${String(context.name)} is not one`,
         )
       }
@@ -93,7 +95,7 @@ export function operationPrefix(prefix: string): ClassDecorator {
       else Reflect.defineMetadata(OPERATION_PREFIX_KEY, prefix, value)
       return
     }
-    if (args.length !== 1) throw new TypeError('@operationPrefix decorates classes only')
+    if (args.length !== 1) throw new InvalidArgumentError('@operationPrefix decorates classes only')
     Reflect.defineMetadata(OPERATION_PREFIX_KEY, prefix, value)
   }
   return decorator as ClassDecorator
@@ -135,7 +137,7 @@ export function createMethodDecorator(
       )
       return descriptor
     }
-    throw new TypeError('@timeOperation decorates class methods only')
+    throw new InvalidArgumentError('@timeOperation decorates class methods only')
   }
   return decorator as MethodDecorator
 }
@@ -150,7 +152,9 @@ function decorateLegacy(
 ): void {
   const method: unknown = descriptor.value
   if (typeof method !== 'function') {
-    throw new TypeError(`@timeOperation decorates methods only; ${String(key)} is not a method`)
+    throw new InvalidArgumentError(
+      `@timeOperation decorates methods only; ${String(key)} is not a method`,
+    )
   }
   const isStatic = typeof target === 'function'
   const owner = (isStatic ? target : target.constructor) as { name: string }
@@ -173,7 +177,9 @@ function decorateStandard(
   isBare: boolean,
 ): AnyMethod {
   if (context.kind !== 'method' || typeof method !== 'function') {
-    throw new TypeError(`@timeOperation decorates methods only; ${String(context.name)} is not one`)
+    throw new InvalidArgumentError(
+      `@timeOperation decorates methods only; ${String(context.name)} is not one`,
+    )
   }
   const metadata = context.metadata as Record<PropertyKey, unknown> | undefined
   if (metadata !== undefined) {
@@ -213,7 +219,9 @@ function targetFor(getTracker: () => TimingSource, operation: string): TimedTarg
   } catch (error) {
     // Monitoring must not break the monitored method: call it untimed from now on.
     const shown = operation.length > 100 ? `${operation.slice(0, 100)}…` : operation
-    process.emitWarning(`perfwatch cannot time ${shown}; calling it untimed: ${String(error)}`)
+    process.emitWarning(`perfwatch cannot time ${shown}; calling it untimed: ${String(error)}`, {
+      code: WARNING_CODES.untimedMethod,
+    })
     return null
   }
 }

@@ -21,6 +21,7 @@ export {
   TrackerExistsError,
   UnknownOperationError,
   UnknownTimerError,
+  WARNING_CODES,
 } from './core/errors.js'
 export { formatLatency, formatPercent } from './core/format.js'
 export type { Logger } from './core/logger.js'

@@ -6,6 +6,7 @@ import {
   mergedDigest,
   newDigest,
 } from './digest.js'
+import { InvalidArgumentError } from './errors.js'
 import type { Quantiles } from './stats.js'
 import { type Samples, summarize } from './stats.js'
 
@@ -121,7 +122,7 @@ export class Baseline implements BaselineSummary {
   /**
    * Builds a baseline from successful durations in ms. Takes ownership of `samples`: they are
    * sorted in place and kept until the digest is filled.
-   * @throws TypeError when there are fewer than two samples or one is not a number in [0, MAX_DURATION_MS).
+   * @throws InvalidArgumentError (a TypeError) when there are fewer than two samples or one is not a number in [0, MAX_DURATION_MS).
    */
   static fromSamples(
     operation: string,
@@ -130,13 +131,13 @@ export class Baseline implements BaselineSummary {
     establishedAt: Date = new Date(),
   ): Baseline {
     if (samples.length < 2) {
-      throw new TypeError(`a baseline needs at least 2 samples, got ${samples.length}`)
+      throw new InvalidArgumentError(`a baseline needs at least 2 samples, got ${samples.length}`)
     }
     for (let i = 0; i < samples.length; i++) {
       const value = samples[i] as number
       // The tdigest package validates nothing: a NaN would poison every centroid.
       if (!(value >= 0 && value < MAX_DURATION_MS)) {
-        throw new TypeError(
+        throw new InvalidArgumentError(
           `baseline sample ${i} of ${operation} is not a number in [0, ${MAX_DURATION_MS}) ms`,
         )
       }
@@ -168,7 +169,7 @@ export class Baseline implements BaselineSummary {
    * Merges baselines of the same operation (from several processes or trackers): the digests
    * are merged, quantiles come from the merged digest, mean and standard deviation are pooled
    * exactly, counts add up.
-   * @throws TypeError for an empty list.
+   * @throws InvalidArgumentError (a TypeError) for an empty list.
    */
   static merge(
     baselines: readonly Baseline[],
@@ -187,7 +188,7 @@ export class Baseline implements BaselineSummary {
    * its weight capped at the number of new samples, is merged with the new samples, so old and
    * new count equally. No quantile, nor the mean or standard deviation, moves by more than
    * `maxChange` (relative) in one refresh, so a slow drift is followed slowly, if at all.
-   * @throws TypeError for fewer than two samples or an invalid one.
+   * @throws InvalidArgumentError (a TypeError) for fewer than two samples or an invalid one.
    */
   static refreshed(
     current: Baseline,
@@ -234,7 +235,7 @@ export class Baseline implements BaselineSummary {
     establishedAt: Date,
   ): Baseline {
     const first = parts[0]?.baseline
-    if (first === undefined) throw new TypeError('merge needs at least one baseline')
+    if (first === undefined) throw new InvalidArgumentError('merge needs at least one baseline')
     const digest = mergedDigest(
       parts.map(({ baseline, weight }) => ({
         centroids: baseline.centroidList(),
@@ -282,10 +283,11 @@ export class Baseline implements BaselineSummary {
   /**
    * Restores a persisted baseline (the `toJSON()` form), checking what it means, not only its
    * types: see `Baseline.fromStored`.
-   * @throws TypeError naming the operation, the field and what is wrong with it.
+   * @throws InvalidArgumentError (a TypeError) naming the operation, the field and what is wrong with it.
    */
   static fromJSON(json: unknown, options: BaselineOptions = {}): Baseline {
-    if (typeof json !== 'object' || json === null) throw new TypeError('baseline is not an object')
+    if (typeof json !== 'object' || json === null)
+      throw new InvalidArgumentError('baseline is not an object')
     const record = json as Record<string, unknown>
     const operation = operationOf(record)
     return Baseline.fromStored(record, parseCentroids(operation, record.digest), options)
@@ -299,7 +301,7 @@ export class Baseline implements BaselineSummary {
    * > 0 adding up to `sampleCount`; quantiles, mean and standard deviation within the digest's
    * range. A baseline that fails them would mislead the detector (a `p95` of 1e308 switches
    * slow-call warnings off), so it is refused.
-   * @throws TypeError naming the operation, the field and what is wrong with it.
+   * @throws InvalidArgumentError (a TypeError) naming the operation, the field and what is wrong with it.
    * @internal
    */
   static fromStored(
@@ -309,7 +311,7 @@ export class Baseline implements BaselineSummary {
   ): Baseline {
     const operation = operationOf(record)
     const fail = (message: string): never => {
-      throw new TypeError(`baseline ${operation}: ${message}`)
+      throw new InvalidArgumentError(`baseline ${operation}: ${message}`)
     }
     const numbers = ['p50', 'p75', 'p95', 'p99', 'mean', 'stdDev'] as const
     for (const key of numbers) {
@@ -451,7 +453,7 @@ export class Baseline implements BaselineSummary {
 function operationOf(record: Record<string, unknown>): string {
   const operation = record.operation
   if (typeof operation !== 'string' || operation === '') {
-    throw new TypeError('baseline.operation is not a non-empty string')
+    throw new InvalidArgumentError('baseline.operation is not a non-empty string')
   }
   return operation
 }
@@ -464,7 +466,9 @@ function parseCentroids(operation: string, digest: unknown): Float32Array {
   list.forEach((pair: unknown, i) => {
     const [centroidMean, count] = Array.isArray(pair) ? pair : []
     if (typeof centroidMean !== 'number' || typeof count !== 'number') {
-      throw new TypeError(`baseline ${operation}: digest centroid ${i} is not [mean, count]`)
+      throw new InvalidArgumentError(
+        `baseline ${operation}: digest centroid ${i} is not [mean, count]`,
+      )
     }
     centroids[2 * i] = centroidMean
     centroids[2 * i + 1] = count

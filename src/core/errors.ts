@@ -17,6 +17,11 @@ export const ERROR_CODES = {
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES]
 
+/** Codes of the warnings perfwatch emits through `process.emitWarning` (never thrown). */
+export const WARNING_CODES = {
+  untimedMethod: 'PERFWATCH_UNTIMED_METHOD',
+} as const
+
 /** Marks perfwatch's errors; `Symbol.for`, so two copies of the package recognise each other's. */
 const PERFWATCH_ERROR = Symbol.for('perfwatch.error')
 
@@ -128,12 +133,19 @@ export class InvalidOptionError extends RangeError {
   }
 }
 
-/** An argument of a perfwatch call has the wrong type, such as an empty operation name. */
+/**
+ * An argument of a perfwatch call is invalid: an empty operation name, a decorator on something
+ * it cannot decorate, samples a baseline cannot be built from.
+ */
 export class InvalidArgumentError extends TypeError {
   readonly code = ERROR_CODES.invalidArgument
 
-  constructor(argument: string, expected: string, actual: unknown) {
-    super(`${argument} must be ${expected}, got ${describe(actual)}`)
+  /** `operation name must be a non-empty string …, got ""` */
+  constructor(argument: string, expected: string, actual: unknown)
+  /** Any other message, such as `@timeOperation decorates class methods only` */
+  constructor(message: string)
+  constructor(text: string, ...rest: unknown[]) {
+    super(rest.length === 0 ? text : `${text} must be ${rest[0]}, got ${describe(rest[1])}`)
     this.name = 'InvalidArgumentError'
   }
 }

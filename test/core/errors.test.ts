@@ -1,23 +1,28 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
+  Baseline,
   BaselineFileError,
   ERROR_CODES,
   InvalidArgumentError,
   InvalidDurationError,
   InvalidOptionError,
   NotEnoughSamplesError,
+  operationPrefix,
   PerfwatchError,
   TrackerExistsError,
+  timeOperation,
   UnknownOperationError,
   UnknownTimerError,
+  WARNING_CODES,
 } from '../../src/index.js'
 
 describe('error codes', () => {
   it('are each documented in docs/errors.md, and the doc names no other', () => {
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
     const documented = [...new Set(doc.match(/PERFWATCH_[A-Z_]+/g))].sort()
-    expect(documented).toEqual(Object.values(ERROR_CODES).sort())
+    const codes = [...Object.values(ERROR_CODES), ...Object.values(WARNING_CODES)]
+    expect(documented).toEqual(codes.sort())
   })
 })
 
@@ -53,5 +58,23 @@ describe('error classes', () => {
       PerfwatchError,
     )
     expect(null).not.toBeInstanceOf(PerfwatchError)
+  })
+})
+
+describe('misuse of the API outside the tracker', () => {
+  it('is an InvalidArgumentError (a TypeError) with its code', () => {
+    const misuses = [
+      () => Baseline.fromSamples('op', Float64Array.of(1)),
+      () => Baseline.fromSamples('op', Float64Array.of(1, Number.NaN)),
+      () => Baseline.merge([]),
+      () => Baseline.fromJSON('not a baseline'),
+      // decorators applied by hand to what they cannot decorate, as plain JavaScript could
+      () => (operationPrefix('billing') as (...args: unknown[]) => unknown)({}),
+      () => (timeOperation() as (...args: unknown[]) => unknown)(class {}, 'x', undefined),
+    ]
+    for (const misuse of misuses) {
+      expect(misuse).toThrow(InvalidArgumentError)
+      expect(misuse).toThrow(expect.objectContaining({ code: 'PERFWATCH_INVALID_ARGUMENT' }))
+    }
   })
 })

@@ -18,7 +18,7 @@ describe('operation names', () => {
     expect(tracker.getSystemSummary().trackedOperations).toEqual([longest])
   })
 
-  it('a decorated method whose default name is too long runs untimed', () => {
+  it('a decorated method whose default name is too long runs untimed, with a coded warning', async () => {
     const { tracker } = testTracker()
     class Service {}
     const key = 'm'.repeat(1100)
@@ -26,7 +26,18 @@ describe('operation names', () => {
     tracker.timeOperation()(Service.prototype, key, descriptor) // legacy decorator call
     Object.defineProperty(Service.prototype, key, descriptor)
     const service = new Service() as Record<string, () => number>
-    expect(service[key]?.()).toBe(42)
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      expect(service[key]?.()).toBe(42)
+      await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on next tick
+    } finally {
+      process.off('warning', onWarning)
+    }
     expect(tracker.getSystemSummary().trackedOperations).toEqual([])
+    expect(warnings.map((w) => (w as Error & { code?: string }).code)).toEqual([
+      'PERFWATCH_UNTIMED_METHOD',
+    ])
   })
 })
