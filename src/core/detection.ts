@@ -401,3 +401,21 @@ export class DegradationDetector {
     }
   }
 }
+
+/**
+ * The guard on maturing a baseline: the samples learned after the first baseline should straddle
+ * its p50 about evenly. The share above it has variance ≈ 0.25/m from sampling and ≈ 0.25/n from
+ * p50's own estimation error; more than 4 standard deviations above 0.5 means the operation got
+ * slower while it learned, and the numbers are returned; undefined when it did not.
+ */
+export function learnedSlower(
+  later: ArrayLike<number>,
+  first: { p50: number; sampleCount: number },
+): { shareAboveP50: number; limit: number } | undefined {
+  const m = later.length
+  if (m === 0) return undefined
+  let above = 0
+  for (let i = 0; i < m; i++) if ((later[i] as number) > first.p50) above++
+  const limit = 0.5 + 4 * Math.sqrt(0.25 / m + 0.25 / first.sampleCount)
+  return above / m > limit ? { shareAboveP50: above / m, limit } : undefined
+}

@@ -3,6 +3,7 @@ import {
   CLEARED,
   chartLimits,
   DegradationDetector,
+  learnedSlower,
   NO_CHANGE,
   RAISED,
   RESUMED,
@@ -11,6 +12,7 @@ import {
 import { Incident } from './incident.js'
 import type { BaselineChange, OperationState, OperationStats } from './snapshot.js'
 import { type Summary, summarize } from './stats.js'
+import { allDurations, newestSuccesses, successfulDurations } from './window.js'
 
 /** Calls per second are measured over windows of at least this long. */
 const RATE_WINDOW_MS = 1000
@@ -77,23 +79,12 @@ export interface OperationConfig {
   baselineOptions: BaselineOptions
 }
 
-/** Failures are stored as negative durations, -0 for a 0 ms failure. */
-function isFailure(stored: number): boolean {
-  return stored < 0 || Object.is(stored, -0)
-}
-
 /**
  * The state of one operation and the hot path. Recording a sample is O(1) and allocates
  * nothing: a write into a Float64Array ring, counters, one comparison against a threshold
  * precomputed when the baseline changed, and the detector's constant-time update.
  *
- * Ring layout, for capacity 4 after 6 samples s1..s6 where s5 failed:
- *   durations = [-s5, s6, s3, s4], head = 2 (the next write, also the oldest sample), count = 4.
- * A failure is stored negated (a 0 ms failure as -0), so one Float64Array holds both the
- * durations and the outcomes.
- * While count < capacity the samples are durations[0 .. count) and head === count. The newest
- * sample is at head - 1 (wrapping). Statistics copy the window in ring order: order does not
- * matter to them.
+ * The ring's layout and its read side are in window.ts; the write stays here, inline.
  *
  * Learning: successes are copied into `learning` (the window may lose them to failures). At
  * `baselineSamples` the first baseline is built from them; at `detectionSamples` it matures: the
@@ -232,7 +223,7 @@ export class Operation {
    * @returns false, changing nothing, when the window has fewer than `baselineSamples` successes.
    */
   acceptWindow(resetAt: number): boolean {
-    const samples = this.windowSuccesses()
+    const samples = successfulDurations(this.durations, this.count)
     if (samples.length < this.config.baselineSamples) return false
     const baseline = this.buildBaseline(
       samples,
@@ -274,7 +265,7 @@ export class Operation {
     if (current === undefined || detector === null || detector.isDegraded || this.hadIncident) {
       return false
     }
-    const samples = this.windowSuccesses()
+    const samples = successfulDurations(this.durations, this.count)
     if (samples.length < this.config.baselineSamples) return false
     const refreshed = Baseline.refreshed(current, samples, {
       ...this.config.baselineOptions,
@@ -290,14 +281,8 @@ export class Operation {
   /** Statistics of the window and counters at `nowMs` (O(window log window)). */
   snapshot(nowMs: number): OperationStats {
     const n = this.count
-    const window = new Float64Array(n)
-    let successes = 0
-    for (let i = 0; i < n; i++) {
-      const stored = this.durations[i] as number
-      if (!isFailure(stored)) successes++
-      window[i] = Math.abs(stored)
-    }
-    const s: Summary | null = n > 0 ? summarize(window) : null
+    const { values, successes } = allDurations(this.durations, n)
+    const s: Summary | null = n > 0 ? summarize(values) : null
     const checked = this.checkedSampleCount
     const stats: OperationStats = {
       operation: this.name,
@@ -329,18 +314,10 @@ export class Operation {
    * a degradation report compares with the baseline.
    */
   recent(last: number): { summary: Summary | null; errorRate: number } {
-    const n = Math.min(last, this.count)
-    const values = new Float64Array(n)
-    let kept = 0
-    let index = this.head
-    for (let k = 0; k < n; k++) {
-      index = index === 0 ? this.capacity - 1 : index - 1
-      const stored = this.durations[index] as number
-      if (!isFailure(stored)) values[kept++] = stored
-    }
+    const { values, samples } = newestSuccesses(this.durations, this.head, this.count, last)
     return {
-      summary: kept > 0 ? summarize(values.subarray(0, kept)) : null,
-      errorRate: n > 0 ? (n - kept) / n : 0,
+      summary: values.length > 0 ? summarize(values) : null,
+      errorRate: samples > 0 ? (samples - values.length) / samples : 0,
     }
   }
 
@@ -469,22 +446,19 @@ export class Operation {
 
   private finishLearning(samples: Float64Array, endMs: number): void {
     const first = this.baseline
-    if (first !== undefined) {
-      // Guard: the samples collected since `first` should straddle its p50 about evenly. The
-      // share above it has variance ≈ 0.25/m from sampling and ≈ 0.25/n from p50's own
-      // estimation error; 4 standard deviations above 0.5 means the operation got slower.
-      let above = 0
-      for (let i = this.guardFrom; i < samples.length; i++) {
-        if ((samples[i] as number) > first.p50) above++
-      }
-      const m = samples.length - this.guardFrom
-      const limit = 0.5 + 4 * Math.sqrt(0.25 / m + 0.25 / first.sampleCount)
-      if (m > 0 && above / m > limit) {
-        this.startLearning()
-        const recent = { ...summarize(samples.subarray(this.guardFrom)), count: m }
-        this.listener.onMaturingRejected(this, above / m, limit, ++this.refusals, recent)
-        return
-      }
+    const later = samples.subarray(this.guardFrom)
+    const guard = first === undefined ? undefined : learnedSlower(later, first)
+    if (guard !== undefined) {
+      this.startLearning()
+      const recent = { ...summarize(later), count: later.length } // sorts them: learning restarts
+      this.listener.onMaturingRejected(
+        this,
+        guard.shareAboveP50,
+        guard.limit,
+        ++this.refusals,
+        recent,
+      )
+      return
     }
     this.refusals = 0
     this.learning = null
@@ -565,15 +539,5 @@ export class Operation {
 
   private learningSize(): number {
     return Math.max(this.config.baselineSamples, this.config.detectionSamples)
-  }
-
-  private windowSuccesses(): Float64Array {
-    const values = new Float64Array(this.count)
-    let kept = 0
-    for (let i = 0; i < this.count; i++) {
-      const stored = this.durations[i] as number
-      if (!isFailure(stored)) values[kept++] = stored
-    }
-    return values.slice(0, kept)
   }
 }

@@ -4,6 +4,7 @@ import {
   chartLimits,
   DegradationDetector,
   ERROR_LIMIT,
+  learnedSlower,
   MIN_DETECTION_SAMPLES,
   NO_CHANGE,
   RAISED,
@@ -293,5 +294,20 @@ describe('DegradationDetector', () => {
       referenceSamples: 1000,
     })
     expect(stats.referenceErrorRate).toBeCloseTo(11 / 1012, 6) // (e + 1) / (n + 2)
+  })
+})
+
+describe('learnedSlower', () => {
+  it('refuses maturing when more of the later samples are above the first p50 than chance allows', () => {
+    const first = { p50: 10, sampleCount: 100 }
+    // 900 later samples: the limit is 0.5 + 4·sqrt(0.25/900 + 0.25/100) ≈ 0.711
+    const share = (above: number) =>
+      Float64Array.from({ length: 900 }, (_, i) => (i < above ? 11 : 9))
+    expect(learnedSlower(share(630), first)).toBeUndefined() // 70 %: within
+    const slower = learnedSlower(share(650), first) // 72 %: slower
+    expect(slower?.shareAboveP50).toBeCloseTo(650 / 900, 12)
+    expect(slower?.limit).toBeCloseTo(0.5 + 4 * Math.sqrt(0.25 / 900 + 0.25 / 100), 12)
+    expect(learnedSlower(Float64Array.of(), first)).toBeUndefined()
+    expect(learnedSlower(Float64Array.of(10, 10, 10), { p50: 10, sampleCount: 3 })).toBeUndefined()
   })
 })
