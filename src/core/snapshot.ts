@@ -1,6 +1,6 @@
 /**
- * The data model every reader of perfwatch uses: the events a tracker emits and the shapes they
- * carry. Types only; nothing here runs.
+ * The data model every reader of perfwatch uses: operation snapshots, the system summary, the
+ * events a tracker emits and the shapes they carry. Types only; nothing here runs.
  */
 import type { BaselineSummary } from './baseline.js'
 import type { DetectionRule, DetectorStats } from './detection.js'
