@@ -1,4 +1,5 @@
 import { pino } from 'pino'
+import { WARNING_CODES } from './core/errors.js'
 import type { Logger } from './core/logger.js'
 import { RateLimiter } from './core/rate-limiter.js'
 
@@ -58,7 +59,7 @@ export class SafeLogger implements Logger {
     if (held < 0) return
     try {
       this.logger.error(
-        { err: error, suppressed: held },
+        { code: WARNING_CODES.internalError, err: error, suppressed: held },
         'perfwatch failed internally while recording; the monitored call was not affected',
       )
     } catch {

@@ -6,6 +6,7 @@ import {
   NotEnoughSamplesError,
   UnknownOperationError,
   UnknownTimerError,
+  WARNING_CODES,
 } from './core/errors.js'
 import { Operation, type OperationConfig, type OperationListener } from './core/operation.js'
 import { RateLimiter } from './core/rate-limiter.js'
@@ -449,7 +450,11 @@ export class PerformanceTracker {
     if (!this.hasWarnedOverflow) {
       this.hasWarnedOverflow = true
       this.logger.warn(
-        { maxOperations: this.options.maxOperations, operation: name },
+        {
+          code: WARNING_CODES.tooManyOperations,
+          maxOperations: this.options.maxOperations,
+          operation: name,
+        },
         `perfwatch tracks at most ${this.options.maxOperations} operations (maxOperations); ` +
           `samples of further names such as ${name} go to ${OVERFLOW_OPERATION}. ` +
           'Name operations by route or method, never by raw URL or id. (logged once)',
@@ -480,7 +485,7 @@ export class PerformanceTracker {
     if (this.hasWarnedTimerEviction) return
     this.hasWarnedTimerEviction = true
     this.logger.warn(
-      { maxOpenTimers: this.options.maxOpenTimers },
+      { code: WARNING_CODES.timersEvicted, maxOpenTimers: this.options.maxOpenTimers },
       `perfwatch has ${this.options.maxOpenTimers} open timers (maxOpenTimers) and evicts the ` +
         'oldest: every startOperation needs an endOperation. (logged once)',
     )

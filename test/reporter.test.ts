@@ -162,7 +162,8 @@ describe('sustained degradation', () => {
     await nextTurn()
     expect(seen.map((e) => e.change)).toEqual(['established', 'matured'])
     expect(tracker.getOperationStats('db.query')?.state).toBe('ok')
-    expect(lines.some((l) => l.level === ERROR && /failed internally/.test(l.msg))).toBe(true)
+    const failure = lines.find((l) => l.level === ERROR && /failed internally/.test(l.msg))
+    expect(failure?.code).toBe('PERFWATCH_INTERNAL_ERROR')
   })
 
   it('stops calling a listener after off()', async () => {

@@ -240,6 +240,7 @@ describe('startOperation / endOperation', () => {
     const warnings = lines.filter((l) => l.level === WARN)
     expect(warnings).toHaveLength(1)
     expect(warnings[0]?.msg).toMatch(/3 open timers/)
+    expect(warnings[0]?.code).toBe('PERFWATCH_TIMERS_EVICTED')
   })
 
   it('includes start and end metadata in degradation warnings', () => {
@@ -370,6 +371,7 @@ describe('operation cap', () => {
     for (const name of ['a', 'b', 'c', 'd']) t.record(name, 1)
     expect(t.getSystemSummary().trackedOperations).toEqual(['a', 'b', OVERFLOW_OPERATION])
     expect(t.getOperationStats(OVERFLOW_OPERATION)?.totalCount).toBe(2)
-    expect(lines.filter((l) => l.level === WARN)).toHaveLength(1)
+    const warnings = lines.filter((l) => l.level === WARN)
+    expect(warnings.map((l) => l.code)).toEqual(['PERFWATCH_TOO_MANY_OPERATIONS'])
   })
 })

@@ -17,9 +17,15 @@ export const ERROR_CODES = {
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES]
 
-/** Codes of the warnings perfwatch emits through `process.emitWarning` (never thrown). */
+/**
+ * Codes of what perfwatch reports but never throws: the `process.emitWarning` it emits, and the
+ * `code` field of its log lines about its own limits and failures.
+ */
 export const WARNING_CODES = {
   untimedMethod: 'PERFWATCH_UNTIMED_METHOD',
+  internalError: 'PERFWATCH_INTERNAL_ERROR',
+  tooManyOperations: 'PERFWATCH_TOO_MANY_OPERATIONS',
+  timersEvicted: 'PERFWATCH_TIMERS_EVICTED',
 } as const
 
 /** Marks perfwatch's errors; `Symbol.for`, so two copies of the package recognise each other's. */
