@@ -141,11 +141,6 @@ export interface EventLoopLag {
   nowMs: number
   /** Its exponential average over about five minutes: what is usual for this process. */
   typicalMs: number
-  /**
-   * Event-loop utilization over the last check interval, 0-1: the share of the time the loop was
-   * not waiting for I/O (`performance.eventLoopUtilization`).
-   */
-  utilization: number
 }
 
 /** Time constant of the typical event-loop lag, ms. */
@@ -154,6 +149,15 @@ const LAG_TIME_CONSTANT_MS = 300_000
 /** The event-loop lag now and as usual (NaN when no subscriber keeps the monitor running). */
 export function getEventLoopLag(): EventLoopLag {
   return monitor.lag()
+}
+
+/**
+ * Event-loop utilization over the monitor's last check interval, 0-1: the share of the time the
+ * loop was not waiting for I/O (`performance.eventLoopUtilization`). NaN while no monitor runs or
+ * before its first check. Allocates nothing: a tracker may ask at every sample of a pending raise.
+ */
+export function getEventLoopUtilization(): number {
+  return monitor.utilization
 }
 
 /** Whether the shared monitor runs, for how many subscribers, at which interval. */
@@ -255,7 +259,8 @@ class ProcessMonitor {
   private gcDurationsMs: number[] = []
   private lagNowMs = Number.NaN
   private lagTypicalMs = Number.NaN
-  private utilization = Number.NaN
+  /** Event-loop utilization over the last check interval (`getEventLoopUtilization`). */
+  utilization = Number.NaN
   /** The event-loop utilization counters at the last read. */
   private utilizationMark: EventLoopUtilization | undefined
 
@@ -310,7 +315,7 @@ class ProcessMonitor {
 
   /** The mean event-loop delay of the last check interval, and its slow-moving typical level. */
   lag(): EventLoopLag {
-    return { nowMs: this.lagNowMs, typicalMs: this.lagTypicalMs, utilization: this.utilization }
+    return { nowMs: this.lagNowMs, typicalMs: this.lagTypicalMs }
   }
 
   private updateLag(meanMs: number): void {

@@ -26,6 +26,7 @@ import { SafeLogger } from './log.js'
 import { type ResolvedOptions, resolveOptions, type TrackerOptions } from './options.js'
 import {
   getEventLoopLag,
+  getEventLoopUtilization,
   SATURATED_UTILIZATION,
   type StallInfo,
   watchProcess,
@@ -572,7 +573,7 @@ export class PerformanceTracker {
 
   /** The event loop's utilization over the monitor's last check, 0-1, or null when not watched. */
   private loopUtilization(): number | null {
-    const utilization = this.options.watchProcess ? getEventLoopLag().utilization : Number.NaN
+    const utilization = this.options.watchProcess ? getEventLoopUtilization() : Number.NaN
     return utilization >= 0 ? utilization : null
   }
 

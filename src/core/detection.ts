@@ -157,8 +157,6 @@ export class DegradationDetector {
   /** While degraded: every chart has been back at 0 since `quietSinceMs`, none at its limit. */
   private isQuiet = false
   private quietSinceMs = 0
-  /** Whether the last transition to a chart at its limit was a resumption (for `defer`). */
-  private wasQuiet = false
   /** Samples seen by the detector; the charts' onsets are indices into this count. */
   private samples = 0
   /** The last sample at which each chart was 0: the charts' onset estimates. */
@@ -321,11 +319,9 @@ export class DegradationDetector {
         this.shift >= this.shiftLimit ? 'shift' : this.tail >= this.tailLimit ? 'tail' : 'errors'
       this.isDegradedNow = true
       this.isQuiet = false
-      this.wasQuiet = false
       return RAISED
     }
     if (atLimit) {
-      this.wasQuiet = this.isQuiet
       if (!this.isQuiet) return NO_CHANGE
       this.isQuiet = false // within the hold: the same episode goes on
       return RESUMED
@@ -359,8 +355,8 @@ export class DegradationDetector {
    * Takes back the raise (or the resumption) just made but keeps the evidence: the next sample
    * with a chart still at its limit raises (resumes) again. For evidence that must span more time.
    */
-  defer(): void {
-    if (this.wasQuiet) {
+  defer(transition: typeof RAISED | typeof RESUMED): void {
+    if (transition === RESUMED) {
       this.isQuiet = true // a resumed episode: the hold goes on as before
     } else {
       this.isDegradedNow = false

@@ -18,13 +18,11 @@ export interface Digest {
   /** Adds a value, or values, each with count `n` (default 1). */
   push(x: number | readonly number[], n?: number): void
   /** Adds centroids, such as another digest's `toArray()`. */
-  push_centroid(
-    centroids: { mean: number; n: number } | ReadonlyArray<{ mean: number; n: number }>,
-  ): void
+  push_centroid(centroids: Centroid | ReadonlyArray<Centroid>): void
   /** The estimated quantile at `p` in [0, 1]. */
   percentile(p: number): number
   /** The centroids in ascending mean. */
-  toArray(): Array<{ mean: number; n: number }>
+  toArray(): Centroid[]
   /** The number of centroids. */
   size(): number
   compress(): void
@@ -62,7 +60,7 @@ export function digestOfSamples(samples: ArrayLike<number>): Digest {
  * come is deterministic and within 0.02% (npm run bench, accuracy), for about 30% more centroids.
  */
 export function mergedDigest(
-  parts: ReadonlyArray<{ centroids: ReadonlyArray<{ mean: number; n: number }>; scale: number }>,
+  parts: ReadonlyArray<{ centroids: ReadonlyArray<Centroid>; scale: number }>,
 ): Digest {
   const digest = newDigest()
   for (const { centroids, scale } of parts) {

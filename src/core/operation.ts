@@ -354,7 +354,7 @@ export class Operation {
     if ((transition === RAISED || transition === RESUMED) && detector.rule !== 'errors') {
       // Evidence gathered over too short a time waits (the charts keep it) for more.
       if (endMs - detector.onsetMs() < this.listener.minEvidenceSpanMs()) {
-        detector.defer()
+        detector.defer(transition)
         return
       }
       if (transition === RAISED && this.listener.isExplainedByProcess(this)) {

@@ -240,7 +240,7 @@ describe('DegradationDetector', () => {
     // the chart was last 0 at the last healthy sample, before the slowdown began at 5,000 ms
     expect(detector.onsetMs()).toBeGreaterThanOrEqual(2000)
     expect(detector.onsetMs()).toBeLessThan(5001)
-    detector.defer()
+    detector.defer(RAISED)
     expect(detector.isDegraded).toBe(false)
     expect(detector.stats().shiftScore).toBe(detector.stats().shiftLimit) // evidence kept
     expect(feed.success(2 * draw())).toBe(RAISED) // the next slow sample raises again at once
@@ -255,7 +255,7 @@ describe('DegradationDetector', () => {
     samplesUntil(feed, () => 3 * draw())
     while (detector.stats().shiftScore > 0 || detector.stats().tailScore > 0) feed.success(draw())
     expect(samplesUntil(feed, () => 3 * draw())).toBeLessThan(100)
-    detector.defer() // the resumption waits; the episode stays open
+    detector.defer(RESUMED) // the resumption waits; the episode stays open
     expect(detector.isDegraded).toBe(true)
     expect(detector.rule).toBe('shift')
     expect(feed.success(3 * draw())).toBe(RESUMED)
