@@ -1,6 +1,7 @@
 import type { Baseline } from './core/baseline.js'
 import type { Clock } from './core/clock.js'
 import { CLEARED, RAISED, RESUMED, type Transition } from './core/detection.js'
+import { WARNING_CODES } from './core/errors.js'
 import {
   formatDuration,
   formatLatency,
@@ -111,7 +112,13 @@ export class Reporter {
     unstableAfter: number,
   ): void {
     this.logger.warn(
-      { operation: operation.name, shareAboveP50, limit, refusals },
+      {
+        code: WARNING_CODES.baselineRefused,
+        operation: operation.name,
+        shareAboveP50,
+        limit,
+        refusals,
+      },
       `${operation.name} got slower while its baseline was maturing ` +
         `(${formatPercent(shareAboveP50)} of calls above the first baseline's p50, limit ` +
         `${formatPercent(limit)}): keeping the first baseline and learning again`,

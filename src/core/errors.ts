@@ -26,6 +26,7 @@ export const WARNING_CODES = {
   internalError: 'PERFWATCH_INTERNAL_ERROR',
   tooManyOperations: 'PERFWATCH_TOO_MANY_OPERATIONS',
   timersEvicted: 'PERFWATCH_TIMERS_EVICTED',
+  baselineRefused: 'PERFWATCH_BASELINE_REFUSED',
 } as const
 
 /** Marks perfwatch's errors; `Symbol.for`, so two copies of the package recognise each other's. */

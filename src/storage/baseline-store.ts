@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import type { BaselineOptions } from '../core/baseline.js'
-import { BaselineFileError } from '../core/errors.js'
+import { BaselineFileError, ERROR_CODES } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import {
@@ -110,7 +110,7 @@ export class BaselineStore {
     try {
       read = readRegularFileSync(this.path, this.options.maxFileBytes)
     } catch (error) {
-      this.logger.error(
+      this.logError(
         { err: this.fileError('cannot be used', error), path: this.path },
         `perfwatch cannot use ${this.path} (${(error as Error).message}); it is left alone and ` +
           'baselines are kept in memory until it can be',
@@ -211,7 +211,7 @@ export class BaselineStore {
     if (!this.isClosed) this.startTimer(retryMs)
     const held = this.failureLog.take(Date.now())
     if (held < 0) return
-    this.logger.error(
+    this.logError(
       {
         err: this.fileError('cannot be written', error),
         path: this.path,
@@ -240,7 +240,7 @@ export class BaselineStore {
       const problem = error as FileFormatError
       if (problem.isNewer) throw new Error(`it ${problem.message}; it is left alone`)
       const movedTo = moveAsideSync(this.path, 'corrupt')
-      this.logger.error(
+      this.logError(
         { err: this.fileError(problem.message, problem), path: this.path, movedTo },
         `perfwatch found ${this.path} unreadable (${problem.message}); moved it to ${movedTo}`,
       )
@@ -307,7 +307,7 @@ export class BaselineStore {
     try {
       keptAt = keepCopySync(this.path, 'rejected', text)
     } catch (error) {
-      this.logger.error(
+      this.logError(
         { err: this.fileError('cannot be copied aside', error), path: this.path },
         `perfwatch could not keep a copy of ${this.path} with its invalid entries`,
       )
@@ -317,7 +317,7 @@ export class BaselineStore {
       .map((entry) => `${JSON.stringify(entry.name)} (${entry.reason})`)
     const more =
       invalid.length > LOGGED_INVALID ? ` and ${invalid.length - LOGGED_INVALID} more` : ''
-    this.logger.error(
+    this.logError(
       {
         path: this.path,
         invalid: invalid.slice(0, LOGGED_INVALID),
@@ -332,7 +332,7 @@ export class BaselineStore {
 
   private unreadableAtLoad(error: FileFormatError, read: FileRead): void {
     if (error.isNewer) {
-      this.logger.error(
+      this.logError(
         { err: this.fileError(error.message, error), path: this.path },
         `perfwatch cannot read ${this.path}: it ${error.message}. It is left alone and baselines ` +
           'are kept in memory only',
@@ -354,13 +354,18 @@ export class BaselineStore {
         lock.release()
       }
     }
-    this.logger.error(
+    this.logError(
       { err: this.fileError(error.message, error), path: this.path, movedTo },
       `perfwatch could not read ${this.path} (${error.message}); ` +
         (movedTo === undefined
           ? 'it will be moved aside before the next save; starting without baselines'
           : `moved it to ${movedTo} and started without baselines`),
     )
+  }
+
+  /** Every error line of the store carries `PERFWATCH_BASELINE_FILE`, with or without an `err`. */
+  private logError(fields: object, message: string): void {
+    this.logger.error({ code: ERROR_CODES.baselineFile, ...fields }, message)
   }
 
   private fileError(message: string, cause: unknown): BaselineFileError {
