@@ -5,7 +5,7 @@ export type {
   DegradationRule,
   RefreshOptions,
 } from './core/baseline.js'
-export { Baseline, MAX_DURATION_MS } from './core/baseline.js'
+export { Baseline } from './core/baseline.js'
 export type { Clock } from './core/clock.js'
 export type { DetectionRule, DetectorStats } from './core/detection.js'
 export type { Digest } from './core/digest.js'
@@ -41,6 +41,7 @@ export type {
   TrackerEvents,
   TrackerListener,
 } from './core/snapshot.js'
+export { MAX_DURATION_MS } from './core/validate.js'
 export type { ClassDecorator, MethodDecorator, TimedOperation } from './decorators.js'
 export {
   getTimedOperations,

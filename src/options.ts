@@ -1,8 +1,9 @@
 import { type Clock, defaultClock } from './core/clock.js'
+import { DEFAULTS } from './core/defaults.js'
 import { MIN_DETECTION_SAMPLES } from './core/detection.js'
 import { InvalidOptionError } from './core/errors.js'
 import type { Logger } from './core/logger.js'
-import { isObject } from './core/validate.js'
+import { isCount, isObject } from './core/validate.js'
 import { createDefaultLogger } from './log.js'
 import { MAX_OPEN_TIMERS } from './timers.js'
 
@@ -110,36 +111,8 @@ export type ResolvedOptions = {
   [K in keyof TrackerOptions]-?: Exclude<TrackerOptions[K], undefined>
 }
 
-/**
- * Every option's default. `logger: undefined` stands for a new pino logger per tracker;
- * `watchProcess: undefined` for true with the default clock, false with an injected one;
- * `refreshSamples` is at least `windowSize`.
- */
-export const DEFAULTS = {
-  windowSize: 1000,
-  baselineSamples: 100,
-  storagePath: 'baselines/perfwatch.json',
-  logger: undefined,
-  stdDevThreshold: 2,
-  enabled: true,
-  clock: defaultClock,
-  maxOpenTimers: 10_000,
-  maxOperations: 2000,
-  saveDelayMs: 1000,
-  warningIntervalMs: 10_000,
-  detectionSamples: 1000,
-  baselinePolicy: 'frozen',
-  refreshSamples: 10_000,
-  maxBaselineChange: 0.1,
-  detectionToleranceMs: 0.1,
-  minLearningMs: 5000,
-  recoveryHoldMs: 10_000,
-  idleAfterMs: 60_000,
-  watchProcess: undefined,
-  maxFileBytes: 64 * 1024 * 1024,
-} as const satisfies Record<keyof TrackerOptions, unknown>
-
-const OPTION_NAMES = Object.keys(DEFAULTS)
+/** Every option has a default (the `satisfies` fails to compile when one is missing). */
+const OPTION_NAMES = Object.keys(DEFAULTS satisfies Record<keyof TrackerOptions, unknown>)
 
 /**
  * Inclusive bounds of the numeric options (docs/api.md gives the reasons). Every one has an upper
@@ -248,7 +221,7 @@ function integer(options: TrackerOptions, name: IntegerOption, atLeast = 0): num
   const [lowest, highest] = LIMITS[name]
   const min = Math.max(lowest, atLeast)
   const value = options[name] === undefined ? Math.max(DEFAULTS[name], min) : options[name]
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+  if (!isCount(value, min)) {
     throw new InvalidOptionError(name, `an integer >= ${min}`, value)
   }
   if (value > highest) throw new InvalidOptionError(name, `at most ${highest}`, value)

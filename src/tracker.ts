@@ -1,4 +1,3 @@
-import { MAX_DURATION_MS } from './core/baseline.js'
 import type { Clock } from './core/clock.js'
 import {
   InvalidArgumentError,
@@ -18,7 +17,7 @@ import type {
   TrackerEventName,
   TrackerListener,
 } from './core/snapshot.js'
-import { checkName, checkObject } from './core/validate.js'
+import { checkName, checkObject, isDuration, MAX_DURATION_MS } from './core/validate.js'
 import { createMethodDecorator, type MethodDecorator } from './decorators.js'
 import { runSoon } from './defer.js'
 import { Emitter, EVENT_NAMES } from './emitter.js'
@@ -260,7 +259,7 @@ export class PerformanceTracker {
     const startMetadata = this.timers.metadataOf(slot)
     const durationMs = endMs - this.timers.startOf(slot)
     this.timers.close(slot)
-    if (!isDuration(durationMs, this.reportInternalError)) return Number.NaN
+    if (!isMeasured(durationMs, this.reportInternalError)) return Number.NaN
     operation.record(durationMs, success, endMs, startMetadata, options?.metadata)
     return durationMs
   }
@@ -276,9 +275,7 @@ export class PerformanceTracker {
     if (
       operation !== undefined &&
       options === undefined &&
-      typeof durationMs === 'number' &&
-      durationMs >= 0 &&
-      durationMs < MAX_DURATION_MS &&
+      isDuration(durationMs) &&
       this.enabled
     ) {
       operation.record(durationMs, true, this.now())
@@ -289,7 +286,7 @@ export class PerformanceTracker {
 
   private recordChecked(name: string, durationMs: number, options: RecordOptions | undefined) {
     checkName(name)
-    if (typeof durationMs !== 'number' || !(durationMs >= 0 && durationMs < MAX_DURATION_MS)) {
+    if (!isDuration(durationMs)) {
       throw new InvalidDurationError(name, durationMs)
     }
     const success = options === undefined ? true : successOf(options)
@@ -615,7 +612,7 @@ class OperationTarget implements TimedTarget {
     }
     const durationMs = endMs - startMs
     // One range check on the common path; what went wrong is worked out only when it fails.
-    if (durationMs >= 0 && durationMs < MAX_DURATION_MS) {
+    if (isDuration(durationMs)) {
       try {
         this.operation.record(durationMs, success, endMs)
       } catch (error) {
@@ -660,8 +657,8 @@ function readClock(clock: Clock, report: (error: unknown) => void): number {
  * True for a duration to record. NaN means a reading failed and was reported already; a negative
  * duration (a clock that went backwards) or one too long to store is reported here.
  */
-function isDuration(durationMs: number, report: (error: unknown) => void): boolean {
-  if (durationMs >= 0 && durationMs < MAX_DURATION_MS) return true
+function isMeasured(durationMs: number, report: (error: unknown) => void): boolean {
+  if (isDuration(durationMs)) return true
   if (!Number.isNaN(durationMs)) report(notADuration(durationMs))
   return false
 }

@@ -1,3 +1,4 @@
+import { DEFAULTS } from './defaults.js'
 import {
   type Centroid,
   centroidsOf,
@@ -9,6 +10,7 @@ import {
 import { InvalidArgumentError } from './errors.js'
 import type { Quantiles } from './stats.js'
 import { type Samples, summarize } from './stats.js'
+import { checkName, isCount, isDuration, MAX_DURATION_MS } from './validate.js'
 
 /** The numbers of a baseline, as `getOperationStats(name).baseline` reports them. */
 export interface BaselineSummary extends Quantiles {
@@ -50,14 +52,6 @@ export interface RefreshOptions extends BaselineOptions {
   /** Largest relative move of any quantile, the mean or the standard deviation. @default 0.1 */
   maxChange?: number
 }
-
-/**
- * The largest duration perfwatch records or restores, in ms (about 31.7 years). Every statistic
- * of such values stays finite (squares of 1e12 summed over a million samples are 1e30) and every
- * centroid fits the float32 digest (up to 3.4e38), so whatever is recorded can be saved and
- * read back.
- */
-export const MAX_DURATION_MS = 1e12
 
 /**
  * The learned behaviour of one operation: an immutable value. Its quantiles, mean and standard
@@ -113,7 +107,7 @@ export class Baseline implements BaselineSummary {
     this.callsPerSecond = summary.callsPerSecond
     this.establishedAt = summary.establishedAt
     this.failureCount = summary.failureCount
-    this.stdDevThreshold = options.stdDevThreshold ?? 2
+    this.stdDevThreshold = options.stdDevThreshold ?? DEFAULTS.stdDevThreshold
     this.degradedAboveMs = Math.min(this.p95, this.mean + this.stdDevThreshold * this.stdDev)
     this.pendingSamples = pendingSamples
     this.centroids = centroids
@@ -134,9 +128,8 @@ export class Baseline implements BaselineSummary {
       throw new InvalidArgumentError(`a baseline needs at least 2 samples, got ${samples.length}`)
     }
     for (let i = 0; i < samples.length; i++) {
-      const value = samples[i] as number
       // The tdigest package validates nothing: a NaN would poison every centroid.
-      if (!(value >= 0 && value < MAX_DURATION_MS)) {
+      if (!isDuration(samples[i])) {
         throw new InvalidArgumentError(
           `baseline sample ${i} of ${operation} is not a number in [0, ${MAX_DURATION_MS}) ms`,
         )
@@ -205,7 +198,7 @@ export class Baseline implements BaselineSummary {
       options,
       establishedAt,
     )
-    const maxChange = options.maxChange ?? 0.1
+    const maxChange = options.maxChange ?? DEFAULTS.maxBaselineChange
     const clamp = (value: number, previous: number) =>
       Math.min(previous * (1 + maxChange), Math.max(previous * (1 - maxChange), value))
     const p50 = clamp(merged.p50, current.p50)
@@ -315,8 +308,7 @@ export class Baseline implements BaselineSummary {
     }
     const numbers = ['p50', 'p75', 'p95', 'p99', 'mean', 'stdDev'] as const
     for (const key of numbers) {
-      const value = record[key]
-      if (typeof value !== 'number' || !(value >= 0 && value < MAX_DURATION_MS)) {
+      if (!isDuration(record[key])) {
         fail(`${key} is not a number in [0, ${MAX_DURATION_MS})`)
       }
     }
@@ -330,17 +322,12 @@ export class Baseline implements BaselineSummary {
     ]
     if (!(p50 <= p75 && p75 <= p95 && p95 <= p99)) fail('quantiles are not in order')
     const sampleCount = record.sampleCount
-    if (typeof sampleCount !== 'number' || !Number.isSafeInteger(sampleCount) || sampleCount < 2) {
+    if (!isCount(sampleCount, 2)) {
       fail('sampleCount is not an integer >= 2')
     }
     const samples = sampleCount as number
     const failureCount = record.failureCount ?? 0
-    if (
-      typeof failureCount !== 'number' ||
-      !Number.isSafeInteger(failureCount) ||
-      failureCount < 0 ||
-      failureCount > samples
-    ) {
+    if (!isCount(failureCount, 0, samples)) {
       fail(`failureCount is not an integer in [0, sampleCount = ${samples}]`)
     }
     const establishedAt = record.establishedAt
@@ -452,9 +439,7 @@ export class Baseline implements BaselineSummary {
 
 function operationOf(record: Record<string, unknown>): string {
   const operation = record.operation
-  if (typeof operation !== 'string' || operation === '') {
-    throw new InvalidArgumentError('baseline.operation is not a non-empty string')
-  }
+  checkName(operation, 'baseline.operation')
   return operation
 }
 

@@ -14,7 +14,7 @@
  * Version 1 (pretty-printed, centroids as `[mean, count]` pairs, no resets) is still read.
  */
 import { Baseline, type BaselineOptions, type BaselineSummary } from '../core/baseline.js'
-import { MAX_NAME_LENGTH } from '../core/validate.js'
+import { isName, MAX_NAME_LENGTH } from '../core/validate.js'
 
 /** The `format` field of every baseline file. */
 export const FILE_FORMAT = 'perfwatch.baselines'
@@ -171,7 +171,7 @@ function parseWhole(text: string): ParsedFile {
  */
 export function readEntry(raw: RawEntry, version: number, options: BaselineOptions): FileEntry {
   const { name, isReset } = raw
-  if (name === '' || name.length > MAX_NAME_LENGTH) {
+  if (!isName(name)) {
     throw new TypeError(`the name is empty or longer than ${MAX_NAME_LENGTH} characters`)
   }
   const value = raw.text === undefined ? raw.value : parseValue(raw.text)
