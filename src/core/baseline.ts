@@ -6,6 +6,7 @@ import {
   digestOfSamples,
   mergedDigest,
   newDigest,
+  quantilesOf,
 } from './digest.js'
 import { InvalidArgumentError } from './errors.js'
 import type { Quantiles } from './stats.js'
@@ -38,6 +39,18 @@ export interface BaselineJSON extends BaselineSummary {
   digest: { centroids: Array<[number, number]> }
 }
 
+/** The numbers of a baseline in ms, each checked as a duration when a baseline is restored. */
+const MEASURES = ['p50', 'p75', 'p95', 'p99', 'mean', 'stdDev'] as const
+
+/** The fields of `BaselineSummary`, in the order the file and `toSummary()` give them. */
+const SUMMARY_FIELDS = [
+  'operation',
+  ...MEASURES,
+  'sampleCount',
+  'callsPerSecond',
+  'establishedAt',
+] as const satisfies ReadonlyArray<keyof BaselineSummary>
+
 /** Which per-sample rule flagged a duration. */
 export type DegradationRule = 'p95' | 'stdDev'
 
@@ -64,18 +77,19 @@ export interface RefreshOptions extends BaselineOptions {
  * baseline is not stalled.
  */
 export class Baseline implements BaselineSummary {
-  readonly operation: string
-  readonly p50: number
-  readonly p75: number
-  readonly p95: number
-  readonly p99: number
-  readonly mean: number
-  readonly stdDev: number
-  readonly sampleCount: number
-  readonly callsPerSecond: number | null
-  readonly establishedAt: string
+  // Set by the constructor's Object.assign(this, summary).
+  declare readonly operation: string
+  declare readonly p50: number
+  declare readonly p75: number
+  declare readonly p95: number
+  declare readonly p99: number
+  declare readonly mean: number
+  declare readonly stdDev: number
+  declare readonly sampleCount: number
+  declare readonly callsPerSecond: number | null
+  declare readonly establishedAt: string
   /** Failed calls seen while the samples were collected (0 when unknown). */
-  readonly failureCount: number
+  declare readonly failureCount: number
   readonly stdDevThreshold: number
   /**
    * The one number the hot path compares against: `min(p95, mean + stdDevThreshold * stdDev)`.
@@ -96,17 +110,7 @@ export class Baseline implements BaselineSummary {
     pendingSamples: Samples | null,
     centroids: Float32Array | null,
   ) {
-    this.operation = summary.operation
-    this.p50 = summary.p50
-    this.p75 = summary.p75
-    this.p95 = summary.p95
-    this.p99 = summary.p99
-    this.mean = summary.mean
-    this.stdDev = summary.stdDev
-    this.sampleCount = summary.sampleCount
-    this.callsPerSecond = summary.callsPerSecond
-    this.establishedAt = summary.establishedAt
-    this.failureCount = summary.failureCount
+    Object.assign(this, summary)
     this.stdDevThreshold = options.stdDevThreshold ?? DEFAULTS.stdDevThreshold
     this.degradedAboveMs = Math.min(this.p95, this.mean + this.stdDevThreshold * this.stdDev)
     this.pendingSamples = pendingSamples
@@ -135,16 +139,11 @@ export class Baseline implements BaselineSummary {
         )
       }
     }
-    const s = summarize(samples)
+    const { min: _min, max: _max, ...quantilesAndMoments } = summarize(samples)
     return new Baseline(
       {
         operation,
-        p50: s.p50,
-        p75: s.p75,
-        p95: s.p95,
-        p99: s.p99,
-        mean: s.mean,
-        stdDev: s.stdDev,
+        ...quantilesAndMoments,
         sampleCount: samples.length,
         callsPerSecond: rateOrNull(options.callsPerSecond),
         establishedAt: establishedAt.toISOString(),
@@ -247,19 +246,10 @@ export class Baseline implements BaselineSummary {
       const gap = baseline.mean - pooledMean
       squares += (weight - 1) * baseline.stdDev ** 2 + weight * gap * gap
     }
-    const [p50, p75, p95, p99] = [0.5, 0.75, 0.95, 0.99].map((p) => digest.percentile(p)) as [
-      number,
-      number,
-      number,
-      number,
-    ]
     return new Baseline(
       {
         operation: first.operation,
-        p50,
-        p75,
-        p95,
-        p99,
+        ...quantilesOf(digest),
         mean: pooledMean,
         stdDev: total > 1 ? Math.sqrt(Math.max(0, squares / (total - 1))) : 0,
         sampleCount: Math.round(total),
@@ -306,20 +296,13 @@ export class Baseline implements BaselineSummary {
     const fail = (message: string): never => {
       throw new InvalidArgumentError(`baseline ${operation}: ${message}`)
     }
-    const numbers = ['p50', 'p75', 'p95', 'p99', 'mean', 'stdDev'] as const
-    for (const key of numbers) {
-      if (!isDuration(record[key])) {
-        fail(`${key} is not a number in [0, ${MAX_DURATION_MS})`)
-      }
+    const measures = {} as Record<(typeof MEASURES)[number], number>
+    for (const key of MEASURES) {
+      const value = record[key]
+      if (!isDuration(value)) fail(`${key} is not a number in [0, ${MAX_DURATION_MS})`)
+      measures[key] = value as number
     }
-    const [p50, p75, p95, p99, mean, stdDev] = numbers.map((key) => record[key] as number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ]
+    const { p50, p75, p95, p99, mean, stdDev } = measures
     if (!(p50 <= p75 && p75 <= p95 && p95 <= p99)) fail('quantiles are not in order')
     const sampleCount = record.sampleCount
     if (!isCount(sampleCount, 2)) {
@@ -343,12 +326,7 @@ export class Baseline implements BaselineSummary {
     return new Baseline(
       {
         operation,
-        p50,
-        p75,
-        p95,
-        p99,
-        mean,
-        stdDev,
+        ...measures,
         sampleCount: samples,
         callsPerSecond: callsPerSecond as number | null,
         establishedAt: establishedAt as string,
@@ -404,18 +382,9 @@ export class Baseline implements BaselineSummary {
 
   /** The numbers `getOperationStats` reports, without the digest. */
   toSummary(): BaselineSummary {
-    return {
-      operation: this.operation,
-      p50: this.p50,
-      p75: this.p75,
-      p95: this.p95,
-      p99: this.p99,
-      mean: this.mean,
-      stdDev: this.stdDev,
-      sampleCount: this.sampleCount,
-      callsPerSecond: this.callsPerSecond,
-      establishedAt: this.establishedAt,
-    }
+    const summary: Partial<Record<keyof BaselineSummary, unknown>> = {}
+    for (const field of SUMMARY_FIELDS) summary[field] = this[field]
+    return summary as BaselineSummary
   }
 
   /** The persisted form (docs/file-format.md), digest included. */

@@ -3,6 +3,7 @@
  * public exposes the package's types (`Digest` below describes what callers may use).
  */
 import tdigest from 'tdigest'
+import type { Quantiles } from './stats.js'
 
 // t-digest compression, measured with the tdigest package on log-normal baselines (npm run
 // bench, accuracy): delta 0.01 keeps ~350 centroids per 1000 samples, 0.02 ~240 (1.9 KB as
@@ -78,4 +79,14 @@ export function centroidsOf(digest: Digest): Float32Array {
     centroids[2 * i + 1] = c.n
   })
   return centroids
+}
+
+/** The quantiles perfwatch reports, estimated from a digest. */
+export function quantilesOf(digest: Digest): Quantiles {
+  return {
+    p50: digest.percentile(0.5),
+    p75: digest.percentile(0.75),
+    p95: digest.percentile(0.95),
+    p99: digest.percentile(0.99),
+  }
 }

@@ -78,6 +78,42 @@ describe('Baseline.isDegraded', () => {
 })
 
 describe('Baseline persistence form', () => {
+  it('summarises every field, in the file order, and nothing of the digest', () => {
+    const samples = Float64Array.of(4, 1, 3, 2)
+    const at = new Date('2026-01-02T03:04:05Z')
+    const baseline = Baseline.fromSamples('db.query', samples, { callsPerSecond: 40 }, at)
+    const summary = baseline.toSummary()
+    expect(Object.keys(summary)).toEqual([
+      'operation',
+      'p50',
+      'p75',
+      'p95',
+      'p99',
+      'mean',
+      'stdDev',
+      'sampleCount',
+      'callsPerSecond',
+      'establishedAt',
+    ])
+    expect(summary).toEqual({
+      operation: 'db.query',
+      p50: 2,
+      p75: 3,
+      p95: 4,
+      p99: 4,
+      mean: 2.5,
+      stdDev: Math.sqrt(5 / 3),
+      sampleCount: 4,
+      callsPerSecond: 40,
+      establishedAt: '2026-01-02T03:04:05.000Z',
+    })
+    expect(Object.keys(baseline.toJSON())).toEqual([
+      ...Object.keys(summary),
+      'failureCount',
+      'digest',
+    ])
+  })
+
   it('round-trips through JSON with its digest', () => {
     const baseline = Baseline.fromSamples('db.query', seededLogNormal(3, 1000))
     expect(baseline.hasDigest).toBe(false)
