@@ -39,25 +39,31 @@ interface TimedEntry {
 type AnyMethod = (this: any, ...args: any[]) => any
 
 /**
- * A method decorator usable in both TypeScript modes: TC39 standard decorators (the default) and
- * legacy `experimentalDecorators`.
+ * What `timeOperation()` returns: a method decorator usable in both TypeScript modes, TC39
+ * standard decorators (the default) and legacy `experimentalDecorators`.
  */
-export interface MethodDecorator {
+export interface TimeOperationDecorator {
   <T extends AnyMethod>(method: T, context: ClassMethodDecoratorContext<unknown, T>): T
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void
 }
+
+/** @deprecated The former name of `TimeOperationDecorator`; it shadowed TypeScript's global type. */
+export type MethodDecorator = TimeOperationDecorator
 
 // biome-ignore lint/suspicious/noExplicitAny: decorates classes of any constructor signature
 type AnyClass = abstract new (...args: any[]) => unknown
 
 /**
- * A class decorator usable in both TypeScript modes: TC39 standard decorators (the default) and
- * legacy `experimentalDecorators`.
+ * What `operationPrefix()` returns: a class decorator usable in both TypeScript modes, TC39
+ * standard decorators (the default) and legacy `experimentalDecorators`.
  */
-export interface ClassDecorator {
+export interface OperationPrefixDecorator {
   <C extends AnyClass>(value: C, context: ClassDecoratorContext<C>): void
   (target: AnyClass): void
 }
+
+/** @deprecated The former name of `OperationPrefixDecorator`; it shadowed TypeScript's global type. */
+export type ClassDecorator = OperationPrefixDecorator
 
 /**
  * Names the operations of the class's `@timeOperation()` methods that have no explicit name
@@ -76,7 +82,7 @@ export interface ClassDecorator {
  * }
  * ```
  */
-export function operationPrefix(prefix: string): ClassDecorator {
+export function operationPrefix(prefix: string): OperationPrefixDecorator {
   checkName(prefix, 'operation prefix')
   function decorator(...args: unknown[]): void {
     const [value, context] = args
@@ -98,7 +104,7 @@ export function operationPrefix(prefix: string): ClassDecorator {
     if (args.length !== 1) throw new InvalidArgumentError('@operationPrefix decorates classes only')
     Reflect.defineMetadata(OPERATION_PREFIX_KEY, prefix, value)
   }
-  return decorator as ClassDecorator
+  return decorator as OperationPrefixDecorator
 }
 
 /**
@@ -111,7 +117,7 @@ export function createMethodDecorator(
   getTracker: () => TimingSource,
   /** The tracker if it is known at class definition, to leave methods of a disabled one bare. */
   knownTracker: () => TimingSource | undefined = getTracker,
-): MethodDecorator {
+): TimeOperationDecorator {
   if (operationName !== undefined) checkName(operationName)
   function decorator(...args: unknown[]): unknown {
     const [value, contextOrKey, descriptor] = args
@@ -139,7 +145,7 @@ export function createMethodDecorator(
     }
     throw new InvalidArgumentError('@timeOperation decorates class methods only')
   }
-  return decorator as MethodDecorator
+  return decorator as TimeOperationDecorator
 }
 
 function decorateLegacy(

@@ -1,6 +1,6 @@
 import { TrackerExistsError } from './core/errors.js'
 import { checkObject } from './core/validate.js'
-import { createMethodDecorator, type MethodDecorator } from './decorators.js'
+import { createMethodDecorator, type TimeOperationDecorator } from './decorators.js'
 import type { TrackerOptions } from './options.js'
 import { PerformanceTracker } from './tracker.js'
 
@@ -45,7 +45,7 @@ export function getPerformanceTracker(options?: TrackerOptions): PerformanceTrac
 export function timeOperation(
   name?: string,
   options?: { tracker?: PerformanceTracker },
-): MethodDecorator {
+): TimeOperationDecorator {
   if (options !== undefined) checkObject('options', options)
   const tracker = options?.tracker
   if (tracker !== undefined) return createMethodDecorator(name, () => tracker)

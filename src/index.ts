@@ -42,7 +42,13 @@ export type {
   TrackerListener,
 } from './core/snapshot.js'
 export { MAX_DURATION_MS } from './core/validate.js'
-export type { ClassDecorator, MethodDecorator, TimedOperation } from './decorators.js'
+export type {
+  ClassDecorator,
+  MethodDecorator,
+  OperationPrefixDecorator,
+  TimedOperation,
+  TimeOperationDecorator,
+} from './decorators.js'
 export {
   getTimedOperations,
   OPERATION_PREFIX_KEY,

@@ -26,7 +26,7 @@ export interface TrackerOptions {
    * `info`, `warn` and `error` taking `(object, message)`. @default pino({ name: 'perfwatch' })
    */
   logger?: Logger
-  /** A sample is degraded above `mean + stdDevThreshold * stdDev` of the baseline. @default 2 */
+  /** A sample is slow above `mean + stdDevThreshold * stdDev` of the baseline. @default 2 */
   stdDevThreshold?: number
   /** `false` turns recording off: decorators and `wrap` call straight through. @default true */
   enabled?: boolean

@@ -275,7 +275,7 @@ export class Reporter {
       new Date().toISOString(),
       this.clock(),
       operation.recordedCount,
-      operation.degradedSampleCount,
+      operation.slowSampleCount,
     )
     // The numbers are taken now; the line and the event leave the caller's path, as for raises.
     runSoon(() => {

@@ -9,15 +9,15 @@ const MAX_LISTED = 10
 
 /**
  * The slow calls of one operation held back since the last slow-call line. Created once per
- * operation, on its first held call, and kept in `Operation.slowCalls`; reused after every line.
+ * operation, on its first held call, and kept in `SlowCallLog.byOperation`; reused after every line.
  */
 interface HeldCalls {
   readonly operation: Operation
   count: number
   maxDurationMs: number
   /** The slowest held call's metadata, by reference: never copied on the caller's path. */
-  metadata: unknown
-  moreMetadata: unknown
+  callMetadata: unknown
+  endMetadata: unknown
 }
 
 /** One operation in the `operations` field of a summary line. */
@@ -64,6 +64,8 @@ export class SlowCallLog {
   private lastLineAtMs = Number.NaN
   /** Operations with calls held back, in the order of their first held call. */
   private readonly held: HeldCalls[] = []
+  /** Each operation's record, by identity: one lookup per slow call, none per call. */
+  private readonly byOperation = new WeakMap<Operation, HeldCalls>()
 
   constructor(
     logger: SafeLogger,
@@ -87,13 +89,13 @@ export class SlowCallLog {
     operation: Operation,
     durationMs: number,
     endMs: number,
-    metadata: unknown,
-    moreMetadata: unknown,
+    callMetadata: unknown,
+    endMetadata: unknown,
   ): void {
     try {
       if (this.intervalMs === 0 || operation.detector?.isDegraded) return
       const baseline = operation.baseline
-      if (baseline === undefined || !(durationMs > baseline.degradedAboveMs + this.toleranceMs)) {
+      if (baseline === undefined || !(durationMs > baseline.slowAboveMs + this.toleranceMs)) {
         return
       }
       const nowMs = endMs >= 0 ? endMs : this.clock()
@@ -101,15 +103,15 @@ export class SlowCallLog {
         this.nextLineAtMs = nowMs + this.intervalMs
         if (this.held.length === 0) {
           this.lastLineAtMs = nowMs
-          this.logCall(operation, baseline, durationMs, metadata, moreMetadata)
+          this.logCall(operation, baseline, durationMs, callMetadata, endMetadata)
           return
         }
-        this.hold(operation, durationMs, metadata, moreMetadata)
+        this.hold(operation, durationMs, callMetadata, endMetadata)
         this.logHeld(nowMs)
         return
       }
       // Held back: a few comparisons and assignments, no level check, no line.
-      this.hold(operation, durationMs, metadata, moreMetadata)
+      this.hold(operation, durationMs, callMetadata, endMetadata)
     } catch (error) {
       this.reportError(error)
     }
@@ -127,23 +129,29 @@ export class SlowCallLog {
   private hold(
     operation: Operation,
     durationMs: number,
-    metadata: unknown,
-    moreMetadata: unknown,
+    callMetadata: unknown,
+    endMetadata: unknown,
   ): void {
-    let held = operation.slowCalls as HeldCalls | undefined
+    let held = this.byOperation.get(operation)
     if (held === undefined) {
-      held = { operation, count: 0, maxDurationMs: 0, metadata: undefined, moreMetadata: undefined }
-      operation.slowCalls = held
+      held = {
+        operation,
+        count: 0,
+        maxDurationMs: 0,
+        callMetadata: undefined,
+        endMetadata: undefined,
+      }
+      this.byOperation.set(operation, held)
     }
     if (held.count++ === 0) {
       this.held.push(held)
       held.maxDurationMs = durationMs
-      held.metadata = metadata
-      held.moreMetadata = moreMetadata
+      held.callMetadata = callMetadata
+      held.endMetadata = endMetadata
     } else if (durationMs > held.maxDurationMs) {
       held.maxDurationMs = durationMs
-      held.metadata = metadata
-      held.moreMetadata = moreMetadata
+      held.callMetadata = callMetadata
+      held.endMetadata = endMetadata
     }
   }
 
@@ -152,8 +160,8 @@ export class SlowCallLog {
     operation: Operation,
     baseline: Baseline,
     durationMs: number,
-    metadata: unknown,
-    moreMetadata: unknown,
+    callMetadata: unknown,
+    endMetadata: unknown,
   ): void {
     if (!this.logger.isLevelEnabled('warn')) return
     const rule = baseline.degradationRule(durationMs)
@@ -163,7 +171,7 @@ export class SlowCallLog {
           `${formatLatency(baseline.mean + baseline.stdDevThreshold * baseline.stdDev)}, ` +
           `p95 ${formatLatency(baseline.p95)}`
         : `baseline p95 ${formatLatency(baseline.p95)}`
-    const merged = mergeMetadata(metadata, moreMetadata)
+    const merged = mergeMetadata(callMetadata, endMetadata)
     this.logger.warn(
       {
         event: 'slow-call',
@@ -195,7 +203,7 @@ export class SlowCallLog {
       const entries: Array<[string, SummaryEntry]> = []
       for (const h of listed) {
         total += h.count
-        const merged = mergeMetadata(h.metadata, h.moreMetadata)
+        const merged = mergeMetadata(h.callMetadata, h.endMetadata)
         const entry: SummaryEntry = {
           slowCalls: h.count,
           maxDurationMs: h.maxDurationMs,
@@ -225,8 +233,8 @@ export class SlowCallLog {
     } finally {
       for (const h of held) {
         h.count = 0
-        h.metadata = undefined
-        h.moreMetadata = undefined
+        h.callMetadata = undefined
+        h.endMetadata = undefined
       }
       held.length = 0
       if (nowMs >= 0) this.lastLineAtMs = nowMs
@@ -235,7 +243,7 @@ export class SlowCallLog {
 }
 
 /** Caller metadata of one call (a timer's start and end metadata), merged for a log line. */
-function mergeMetadata(metadata: unknown, moreMetadata: unknown): object | undefined {
-  if (metadata === undefined && moreMetadata === undefined) return undefined
-  return { ...(metadata as object), ...(moreMetadata as object) }
+function mergeMetadata(callMetadata: unknown, endMetadata: unknown): object | undefined {
+  if (callMetadata === undefined && endMetadata === undefined) return undefined
+  return { ...(callMetadata as object), ...(endMetadata as object) }
 }

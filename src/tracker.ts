@@ -18,7 +18,7 @@ import type {
   TrackerListener,
 } from './core/snapshot.js'
 import { checkName, checkObject, isDuration, MAX_DURATION_MS } from './core/validate.js'
-import { createMethodDecorator, type MethodDecorator } from './decorators.js'
+import { createMethodDecorator, type TimeOperationDecorator } from './decorators.js'
 import { runSoon } from './defer.js'
 import { Emitter, EVENT_NAMES } from './emitter.js'
 import { SafeLogger } from './log.js'
@@ -141,8 +141,8 @@ export class PerformanceTracker {
     const reporter = new Reporter(this.logger, safeClock, this.emitter, this.reportInternalError)
     this.reporter = reporter
     this.listener = {
-      onDegradedSample: (operation, durationMs, endMs, metadata, more) =>
-        this.slowCalls.add(operation, durationMs, endMs, metadata, more),
+      onSlowSample: (operation, durationMs, endMs, callMetadata, endMetadata) =>
+        this.slowCalls.add(operation, durationMs, endMs, callMetadata, endMetadata),
       onTransition: (operation, transition, incident) => {
         reporter.transition(operation, transition, incident, this.loopUtilization())
         this.checkProcessSlowdown()
@@ -313,7 +313,7 @@ export class PerformanceTracker {
   }
 
   /** A method decorator bound to this tracker (both TypeScript decorator modes). */
-  timeOperation(name?: string): MethodDecorator {
+  timeOperation(name?: string): TimeOperationDecorator {
     return createMethodDecorator(name, () => this)
   }
 

@@ -56,7 +56,7 @@ export type DegradationRule = 'p95' | 'stdDev'
 
 /** Options a baseline needs from its tracker. */
 export interface BaselineOptions {
-  /** A sample is degraded above `mean + stdDevThreshold * stdDev`. @default 2 */
+  /** A sample is slow above `mean + stdDevThreshold * stdDev`. @default 2 */
   stdDevThreshold?: number
 }
 
@@ -93,9 +93,10 @@ export class Baseline implements BaselineSummary {
   readonly stdDevThreshold: number
   /**
    * The one number the hot path compares against: `min(p95, mean + stdDevThreshold * stdDev)`.
-   * A duration above it is above at least one of the two rules.
+   * A duration above it is slow: above at least one of the two rules (`isDegraded`).
+   * @internal
    */
-  readonly degradedAboveMs: number
+  readonly slowAboveMs: number
   /** Sorted samples, kept only until the digest is filled. */
   private pendingSamples: Samples | null
   /**
@@ -112,7 +113,7 @@ export class Baseline implements BaselineSummary {
   ) {
     Object.assign(this, summary)
     this.stdDevThreshold = options.stdDevThreshold ?? DEFAULTS.stdDevThreshold
-    this.degradedAboveMs = Math.min(this.p95, this.mean + this.stdDevThreshold * this.stdDev)
+    this.slowAboveMs = Math.min(this.p95, this.mean + this.stdDevThreshold * this.stdDev)
     this.pendingSamples = pendingSamples
     this.centroids = centroids
   }
@@ -340,10 +341,10 @@ export class Baseline implements BaselineSummary {
 
   /** True when `durationMs` is above `p95` or above `mean + stdDevThreshold * stdDev`. */
   isDegraded(durationMs: number): boolean {
-    return durationMs > this.degradedAboveMs
+    return durationMs > this.slowAboveMs
   }
 
-  /** The rule a degraded duration broke (`p95` first), or `undefined` when it is not degraded. */
+  /** The rule a slow duration broke (`p95` first), or `undefined` when it is not slow. */
   degradationRule(durationMs: number): DegradationRule | undefined {
     if (durationMs > this.p95) return 'p95'
     if (durationMs > this.mean + this.stdDevThreshold * this.stdDev) return 'stdDev'

@@ -73,11 +73,11 @@ export const MIN_DETECTION_SAMPLES = 500
  * Markov chains over 600-10,000 simulated baselines, then raised about 14% for margin; see
  * docs/detection.md). A baseline between two rows uses the smaller size's, larger, limits.
  */
-const LIMITS_BY_SAMPLES: ReadonlyArray<{ samples: number; shift: number; tail: number }> = [
-  { samples: 5000, shift: 193, tail: 218 },
-  { samples: 2000, shift: 209, tail: 244 },
-  { samples: 1000, shift: 240, tail: 300 },
-  { samples: 500, shift: 463, tail: 829 },
+const LIMITS_BY_SAMPLES: ReadonlyArray<{ minSamples: number; shift: number; tail: number }> = [
+  { minSamples: 5000, shift: 193, tail: 218 },
+  { minSamples: 2000, shift: 209, tail: 244 },
+  { minSamples: 1000, shift: 240, tail: 300 },
+  { minSamples: 500, shift: 463, tail: 829 },
 ]
 
 /** Bernoulli CUSUM limit for the error chart: about 7 failures in a row over a 0.1% base rate. */
@@ -123,7 +123,7 @@ export type Transition = typeof NO_CHANGE | typeof RAISED | typeof CLEARED | typ
 
 /** The limits for a baseline of `sampleCount` samples, or undefined below the minimum. */
 export function chartLimits(sampleCount: number): { shift: number; tail: number } | undefined {
-  return LIMITS_BY_SAMPLES.find((row) => sampleCount >= row.samples)
+  return LIMITS_BY_SAMPLES.find((row) => sampleCount >= row.minSamples)
 }
 
 export class DegradationDetector {
@@ -158,7 +158,7 @@ export class DegradationDetector {
   private isQuiet = false
   private quietSinceMs = 0
   /** Samples seen by the detector; the charts' onsets are indices into this count. */
-  private samples = 0
+  private sampleCount = 0
   /** The last sample at which each chart was 0: the charts' onset estimates. */
   private shiftZeroAt = 0
   private tailZeroAt = 0
@@ -238,7 +238,7 @@ export class DegradationDetector {
    * heap number (garbage collection fell from 4.4% to 2.9% of a record loop's profile).
    */
   score(band: number, endMs: number): Transition {
-    const samples = ++this.samples
+    const sampleIndex = ++this.sampleCount
     this.enterSlice(endMs)
     this.shiftNet += SHIFT[band] as number
     this.tailNet += TAIL[band] as number
@@ -262,11 +262,11 @@ export class DegradationDetector {
     this.tail = tail
     // The onset estimate is the last sample at which the chart was 0.
     if (shift === 0) {
-      this.shiftZeroAt = samples
+      this.shiftZeroAt = sampleIndex
       this.shiftZeroMs = endMs
     }
     if (tail === 0) {
-      this.tailZeroAt = samples
+      this.tailZeroAt = sampleIndex
       this.tailZeroMs = endMs
     }
     // The error chart only moves down on a success; it is 0 nearly always.
@@ -276,9 +276,9 @@ export class DegradationDetector {
 
   /** Scores one failed sample that ended at `endMs` (failures only feed the error chart). */
   failure(endMs: number): Transition {
-    this.samples++
+    this.sampleCount++
     this.enterSlice(endMs)
-    if (this.errors === 0) this.errorsZeroAt = this.samples - 1
+    if (this.errors === 0) this.errorsZeroAt = this.sampleCount - 1
     this.scoreErrors(this.failureScore)
     return this.transition(endMs)
   }
@@ -380,7 +380,7 @@ export class DegradationDetector {
         : this.rule === 'tail'
           ? this.tailZeroAt
           : this.errorsZeroAt
-    return this.samples - zeroAt
+    return this.sampleCount - zeroAt
   }
 
   stats(): DetectorStats {

@@ -25,15 +25,15 @@ export class Incident {
   /** The raising sample's end, tracker clock, ms. */
   readonly atMs: number
   /** The operation's recorded and slow samples at the raise. */
-  readonly atCount: number
+  readonly recordedAtRaise: number
   readonly slowAtRaise: number
   /** Severity of its last report; null before one. */
   severity: Severity | null = null
 
-  constructor(since: string, atMs: number, atCount: number, slowAtRaise: number) {
+  constructor(since: string, atMs: number, recordedAtRaise: number, slowAtRaise: number) {
     this.since = since
     this.atMs = atMs
-    this.atCount = atCount
+    this.recordedAtRaise = recordedAtRaise
     this.slowAtRaise = slowAtRaise
   }
 }
@@ -100,7 +100,7 @@ export function recoveryEvent(
     at,
     degradedSince: incident.since,
     durationMs: nowMs - incident.atMs,
-    samples: recordedCount - incident.atCount,
+    samples: recordedCount - incident.recordedAtRaise,
     slowSamples: slowCount - incident.slowAtRaise,
   }
 }

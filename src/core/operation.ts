@@ -19,13 +19,16 @@ const RATE_WINDOW_MS = 1000
 
 /** What an operation tells its owner; the tracker's reporter implements it. */
 export interface OperationListener {
-  /** `endMs` is the tracker clock's reading at the end of the call, NaN when unknown. */
-  onDegradedSample(
+  /**
+   * A sample above the per-sample threshold. `endMs` is the tracker clock's reading at the end of
+   * the call, NaN when unknown; the metadata as `record` received it.
+   */
+  onSlowSample(
     operation: Operation,
     durationMs: number,
     endMs: number,
-    metadata: unknown,
-    moreMetadata: unknown,
+    callMetadata: unknown,
+    endMetadata: unknown,
   ): void
   onBaseline(operation: Operation, change: BaselineChange): void
   /**
@@ -98,8 +101,6 @@ export class Operation {
   detector: DegradationDetector | null = null
   /** The open sustained degradation, opened and closed by this operation; null while none. */
   incident: Incident | null = null
-  /** This operation's slow calls held back by the tracker's `SlowCallLog`. */
-  slowCalls: object | undefined = undefined
   /**
    * When the latest reset or accept of this operation happened (wall clock, ms since the epoch;
    * 0 for never), by this tracker or one sharing its file: baselines learned since descend from
@@ -112,14 +113,14 @@ export class Operation {
   private head = 0
   private count = 0
   private totalCount = 0
-  private degradedCount = 0
+  private slowCount = 0
   private failureCount = 0
   /** Successes recorded while there was no baseline: they were not checked. */
   private uncheckedCount = 0
   private readonly capacity: number
   private readonly refreshSamples: number
-  /** `baseline.degradedAboveMs`, or Infinity without a baseline: one compare per sample. */
-  private degradedAboveMs = Number.POSITIVE_INFINITY
+  /** `baseline.slowAboveMs`, or Infinity without a baseline: one compare per sample. */
+  private slowAboveMs = Number.POSITIVE_INFINITY
   private learning: Float64Array | null
   private learned = 0
   /** Failures while learning, in stored samples' worth (each counts 1 / learningStride). */
@@ -160,15 +161,17 @@ export class Operation {
    * Records one sample. The caller has validated `durationMs` (finite, >= 0; -0 is a success).
    * @param endMs the clock reading at the end of the call when the caller has it (it saves the
    * slow-sample path a clock read), else NaN.
-   * @param metadata caller metadata (a timer's start and end metadata), passed to the listener
-   * when the sample is degraded and never stored.
+   * @param callMetadata the caller's metadata (`record`'s, or `startOperation`'s) and
+   * @param endMetadata `endOperation`'s: passed to the listener when the sample is slow, never
+   * stored. Two arguments, not one merged object, so the hot path allocates nothing; they are
+   * merged only for a log line.
    */
   record(
     durationMs: number,
     success: boolean,
     endMs: number,
-    metadata?: unknown,
-    moreMetadata?: unknown,
+    callMetadata?: unknown,
+    endMetadata?: unknown,
   ): void {
     const i = this.head
     this.head = i + 1 === this.capacity ? 0 : i + 1
@@ -183,13 +186,12 @@ export class Operation {
     this.durations[i] = durationMs + 0 // a -0 success would read as a 0 ms failure
     const detector = this.detector
     if (detector === null) {
-      if (durationMs > this.degradedAboveMs)
-        this.slowSample(durationMs, endMs, metadata, moreMetadata)
+      if (durationMs > this.slowAboveMs)
+        this.slowSample(durationMs, endMs, callMetadata, endMetadata)
       if (this.learning !== null) this.learn(durationMs, endMs)
       return
     }
-    if (durationMs > this.degradedAboveMs)
-      this.slowSample(durationMs, endMs, metadata, moreMetadata)
+    if (durationMs > this.slowAboveMs) this.slowSample(durationMs, endMs, callMetadata, endMetadata)
     const transition = detector.score(detector.bandOf(durationMs), endMs)
     if (transition !== NO_CHANGE) this.transition(transition, endMs)
     if (this.refreshSamples !== 0 && ++this.sinceRefresh >= this.refreshSamples) {
@@ -211,7 +213,7 @@ export class Operation {
     this.resetAt = resetAt
     this.refusals = 0
     this.baseline = undefined
-    this.degradedAboveMs = Number.POSITIVE_INFINITY
+    this.slowAboveMs = Number.POSITIVE_INFINITY
     this.detector = null
     this.incident = null
     this.startLearning()
@@ -272,7 +274,7 @@ export class Operation {
       maxChange,
     })
     this.baseline = refreshed
-    this.degradedAboveMs = refreshed.degradedAboveMs
+    this.slowAboveMs = refreshed.slowAboveMs
     detector.setBands(refreshed)
     this.listener.onBaseline(this, 'refreshed')
     return true
@@ -301,8 +303,8 @@ export class Operation {
       recentP75: s?.p75 ?? null,
       recentP95: s?.p95 ?? null,
       recentP99: s?.p99 ?? null,
-      degradedCount: this.degradedCount,
-      degradationRate: checked > 0 ? this.degradedCount / checked : 0,
+      degradedCount: this.slowCount,
+      degradationRate: checked > 0 ? this.slowCount / checked : 0,
       detector: this.detector?.stats() ?? null,
     }
     if (this.baseline !== undefined) stats.baseline = this.baseline.toSummary()
@@ -314,10 +316,10 @@ export class Operation {
    * a degradation report compares with the baseline.
    */
   recent(last: number): { summary: Summary | null; errorRate: number } {
-    const { values, samples } = newestSuccesses(this.durations, this.head, this.count, last)
+    const { values, sampleCount } = newestSuccesses(this.durations, this.head, this.count, last)
     return {
       summary: values.length > 0 ? summarize(values) : null,
-      errorRate: samples > 0 ? (samples - values.length) / samples : 0,
+      errorRate: sampleCount > 0 ? (sampleCount - values.length) / sampleCount : 0,
     }
   }
 
@@ -332,8 +334,8 @@ export class Operation {
     return this.totalCount
   }
 
-  get degradedSampleCount(): number {
-    return this.degradedCount
+  get slowSampleCount(): number {
+    return this.slowCount
   }
 
   /** Successful samples checked against a baseline by the per-sample rule. */
@@ -365,12 +367,7 @@ export class Operation {
     const incident = this.incident
     if (transition === RAISED) {
       this.hadIncident = true
-      this.incident = new Incident(
-        new Date().toISOString(),
-        endMs,
-        this.totalCount,
-        this.degradedCount,
-      )
+      this.incident = new Incident(new Date().toISOString(), endMs, this.totalCount, this.slowCount)
     } else if (transition === CLEARED) {
       this.incident = null
     }
@@ -388,10 +385,15 @@ export class Operation {
     if (isClean) this.listener.onRefreshDue(this)
   }
 
-  private slowSample(durationMs: number, endMs: number, metadata: unknown, more: unknown): void {
-    this.degradedCount++
+  private slowSample(
+    durationMs: number,
+    endMs: number,
+    callMetadata: unknown,
+    endMetadata: unknown,
+  ): void {
+    this.slowCount++
     this.lastSlowMs = endMs
-    this.listener.onDegradedSample(this, durationMs, endMs, metadata, more)
+    this.listener.onSlowSample(this, durationMs, endMs, callMetadata, endMetadata)
   }
 
   private learn(durationMs: number, endMs: number): void {
@@ -435,7 +437,7 @@ export class Operation {
     )
     // Fewer than MIN_DETECTION_SAMPLES samples: even if saved, it is never taken as mature.
     this.baseline = interim
-    this.degradedAboveMs = interim.degradedAboveMs
+    this.slowAboveMs = interim.slowAboveMs
     const half = learning.length >> 1
     for (let i = 0; i < half; i++) learning[i] = learning[2 * i + 1] as number
     this.learningFailures /= 2
@@ -513,7 +515,7 @@ export class Operation {
   /** Uses `baseline` from now on; starts the detector if it has enough samples, else matures. */
   private install(baseline: Baseline): void {
     this.baseline = baseline
-    this.degradedAboveMs = baseline.degradedAboveMs
+    this.slowAboveMs = baseline.slowAboveMs
     if (chartLimits(baseline.sampleCount) !== undefined) {
       this.detector = new DegradationDetector(
         baseline,

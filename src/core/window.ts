@@ -37,7 +37,7 @@ export function newestSuccesses(
   head: number,
   count: number,
   last: number,
-): { values: Float64Array; samples: number } {
+): { values: Float64Array; sampleCount: number } {
   const n = Math.min(last, count)
   const values = new Float64Array(n)
   let kept = 0
@@ -47,7 +47,7 @@ export function newestSuccesses(
     const stored = durations[index] as number
     if (!isFailure(stored)) values[kept++] = stored
   }
-  return { values: values.subarray(0, kept), samples: n }
+  return { values: values.subarray(0, kept), sampleCount: n }
 }
 
 /** A copy of the window's successful durations. */

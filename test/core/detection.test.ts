@@ -68,7 +68,7 @@ function samplesUntil(feed: ReturnType<typeof timed>, next: () => number, max = 
 describe('chartLimits', () => {
   it('needs at least MIN_DETECTION_SAMPLES and lowers the limits as baselines grow', () => {
     expect(chartLimits(MIN_DETECTION_SAMPLES - 1)).toBeUndefined()
-    expect(chartLimits(1000)).toEqual({ samples: 1000, shift: 240, tail: 300 })
+    expect(chartLimits(1000)).toEqual({ minSamples: 1000, shift: 240, tail: 300 })
     expect(chartLimits(1999)?.shift).toBe(240) // the smaller row's, larger, limit
     expect(chartLimits(10_000)?.shift).toBeLessThan(240)
     const { reference } = detectorFor()

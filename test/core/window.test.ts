@@ -27,9 +27,9 @@ describe('the window ring', () => {
 
   it('reads the newest samples from head backwards, skipping failures', () => {
     expect([...newestSuccesses(ring, 2, 4, 2).values]).toEqual([6]) // s6, then s5 failed
-    expect(newestSuccesses(ring, 2, 4, 2).samples).toBe(2)
+    expect(newestSuccesses(ring, 2, 4, 2).sampleCount).toBe(2)
     expect([...newestSuccesses(ring, 2, 4, 10).values]).toEqual([6, 4, 3])
-    expect(newestSuccesses(ring, 2, 4, 10).samples).toBe(4)
+    expect(newestSuccesses(ring, 2, 4, 10).sampleCount).toBe(4)
   })
 
   it('reads a window that is not full yet from its start', () => {

@@ -3,10 +3,14 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import {
   type DegradationEvent,
+  type OperationPrefixDecorator,
   type OperationState,
+  operationPrefix,
   PerformanceTracker,
   type Quantiles,
   type SystemSummary,
+  type TimeOperationDecorator,
+  timeOperation,
 } from '../../src/index.js'
 
 describe('public types', () => {
@@ -17,6 +21,12 @@ describe('public types', () => {
     expectTypeOf(add).toEqualTypeOf<(a: number, b: number) => number>()
     const load = tracker.wrap('load', async (id: string) => ({ id }))
     expectTypeOf(load).returns.resolves.toEqualTypeOf<{ id: string }>()
+  })
+
+  it('names the decorator types after what returns them, not after the global types', () => {
+    expectTypeOf(timeOperation('load')).toEqualTypeOf<TimeOperationDecorator>()
+    expectTypeOf(tracker.timeOperation('load')).toEqualTypeOf<TimeOperationDecorator>()
+    expectTypeOf(operationPrefix('orders')).toEqualTypeOf<OperationPrefixDecorator>()
   })
 
   it('types each event by its name', () => {
