@@ -5,10 +5,9 @@
 import tdigest from 'tdigest'
 import type { Quantiles } from './stats.js'
 
-// t-digest compression, measured with the tdigest package on log-normal baselines (npm run
-// bench, accuracy): delta 0.01 keeps ~350 centroids per 1000 samples, 0.02 ~240 (1.9 KB as
-// float32 pairs) with merged p99 within 0.05% of the exact order statistic, 0.05 ~90 but up
-// to 2.6% off at p99.
+// t-digest compression: at 0.02 a baseline of 1,000 samples keeps about 240 centroids
+// (docs/results/memory.md) and the merge of ten trackers' baselines is 0.041 % off the exact
+// p99 (docs/results/accuracy.md).
 const DIGEST_DELTA = 0.02
 
 /**
@@ -41,11 +40,10 @@ export function newDigest(): Digest {
 }
 
 /**
- * The digest of sorted samples. Sorted input is the digest's worst case (a centroid per value, 4x
- * slower); visiting them in a fixed stride order coprime with their count spreads them like
- * random input. No compress(): it reshuffles at random, so the same samples gave different
- * digests, and merged p99 drifted up to 0.6 % off; without it the digest is deterministic, merges
- * are within 0.05 % (npm run bench, accuracy), for ~240 centroids per 1,000 samples, not ~200.
+ * The digest of sorted samples. Sorted input is the digest's worst case (a centroid per value);
+ * visiting them in a fixed stride order coprime with their count spreads them like random input.
+ * No compress(): it reshuffles at random, so the same samples gave different digests; without it
+ * the digest is deterministic.
  */
 export function digestOfSamples(samples: ArrayLike<number>): Digest {
   const digest = newDigest()
@@ -57,8 +55,7 @@ export function digestOfSamples(samples: ArrayLike<number>): Digest {
 
 /**
  * One digest of several, each part's centroid counts scaled by its `scale`. No compress() here
- * either: its random reshuffle put merged p99 up to 1% off, while merging the centroids as they
- * come is deterministic and within 0.02% (npm run bench, accuracy), for about 30% more centroids.
+ * either, so a merge is deterministic too.
  */
 export function mergedDigest(
   parts: ReadonlyArray<{ centroids: ReadonlyArray<Centroid>; scale: number }>,
