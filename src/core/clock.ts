@@ -2,11 +2,10 @@
 export type Clock = () => number
 
 /**
- * The default clock, chosen by measurement (Node 20.20, this project's 2-core machine, pairs of
- * readings in a loop, medians): `performance.now()` 94 ns a pair; `process.hrtime.bigint()`
- * 88 ns a pair but 116 ns once each reading is turned into milliseconds as a double, which a
- * clock must return; `process.hrtime()` 95 ns and an array per reading; `Date.now()` 121 ns and
- * only millisecond resolution. `performance.now()` is also monotonic, so wall-clock adjustments
- * never produce negative durations. npm run bench reports the clock floors in every run.
+ * The default clock. Two `performance.now()` readings cost about as much as two
+ * `process.hrtime.bigint()` ones (docs/results/hotpath.md, the floors), and the bigint must then
+ * be turned into milliseconds as a double, which a clock returns; `process.hrtime()` allocates
+ * an array per reading; `Date.now()` has only millisecond resolution. `performance.now()` is
+ * also monotonic, so wall-clock adjustments never produce negative durations.
  */
 export const defaultClock: Clock = () => performance.now()

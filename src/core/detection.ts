@@ -235,7 +235,7 @@ export class DegradationDetector {
   /**
    * Scores a successful sample by its band. Split from `bandOf` so the hot path passes a small
    * integer here, never a double: a double argument to a call V8 does not inline is boxed into a
-   * heap number (garbage collection fell from 4.4% to 2.9% of a record loop's profile).
+   * heap number, which showed as garbage collection in a record loop's profile.
    */
   score(band: number, endMs: number): Transition {
     const sampleIndex = ++this.sampleCount

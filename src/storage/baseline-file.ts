@@ -2,7 +2,7 @@
  * The baseline file format (docs/file-format.md), pure: text in, entries out, and back. No I/O.
  *
  * Version 2 is compact JSON with one entry per line, so a file of 2,000 mature operations is
- * about 6 MB and can be written in chunks:
+ * 5.8 MB (docs/results/storage.md) and can be written in chunks:
  *
  *   {"format":"perfwatch.baselines","version":2,"savedAt":"…","baselines":{
  *   "db.query":{"operation":"db.query","p50":8.1,…,"digest":{"f32le":"AACAPwAAAEA…"}},
@@ -235,7 +235,7 @@ export function serializeEntry(entry: FileEntry): string {
 // The file stores little-endian float32; on a big-endian host the bytes are swapped.
 const IS_LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f
 
-/** Base64 of the centroids' little-endian bytes (Buffer: 4x faster than btoa here). */
+/** Base64 of the centroids' little-endian bytes (Buffer, which is faster than btoa). */
 function encodeCentroids(centroids: Float32Array): string {
   const bytes = Buffer.from(centroids.buffer, centroids.byteOffset, centroids.byteLength)
   return (IS_LITTLE_ENDIAN ? bytes : Buffer.from(bytes).swap32()).toString('base64')
