@@ -12,6 +12,7 @@ import {
 } from '../src/index.js'
 import { SATURATED_EVIDENCE_SPAN_MS } from '../src/tracker.js'
 import { ERROR, logSink, WARN } from './helpers/log-sink.js'
+import { itRealTime } from './helpers/mutation.js'
 import { logNormal } from './helpers/random.js'
 import { nextTurn, testTracker } from './helpers/tracker.js'
 
@@ -180,33 +181,36 @@ const busyWait = (ms: number) => {
 }
 
 describe('a stall of the process', () => {
-  it('is one stall event naming the operations it slowed, not their degradation', async () => {
-    const sink = logSink()
-    // the default clock: stalls are timed by performance.now()
-    const tracker = new PerformanceTracker({ storagePath: null, logger: sink.logger })
-    const stalls: StallEvent[] = []
-    const degradations: DegradationEvent[] = []
-    tracker.on('stall', (e) => stalls.push(e))
-    tracker.on('degradation', (e) => degradations.push(e))
-    const fetch = tracker.wrap('db.fetch', () => new Promise((r) => setTimeout(r, 1)))
-    for (let i = 0; i < 150; i++) await fetch() // a first baseline at 100
-    const inFlight = Array.from({ length: 50 }, () => fetch())
-    busyWait(250) // every call in flight finishes ~250 ms late
-    await Promise.all(inFlight)
-    const deadline = performance.now() + 5000
-    while (stalls.length === 0 && performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    await tracker.close()
-    // other stalls of a busy test machine may be reported too; this one is among them
-    const stall = stalls.find((s) => s.durationMs > 150)
-    expect(stall?.operations).toContain('db.fetch')
-    expect(stall?.eventLoopDelayMaxMs).toBeGreaterThan(150)
-    expect(degradations).toHaveLength(0)
-    const line = sink.lines.find((l) => l.event === 'stall' && (l.durationMs as number) > 150)
-    expect(line?.level).toBe(WARN)
-    expect(line?.msg).toMatch(/^The process stalled for \d+ms .*db\.fetch/)
-  })
+  itRealTime(
+    'is one stall event naming the operations it slowed, not their degradation',
+    async () => {
+      const sink = logSink()
+      // the default clock: stalls are timed by performance.now()
+      const tracker = new PerformanceTracker({ storagePath: null, logger: sink.logger })
+      const stalls: StallEvent[] = []
+      const degradations: DegradationEvent[] = []
+      tracker.on('stall', (e) => stalls.push(e))
+      tracker.on('degradation', (e) => degradations.push(e))
+      const fetch = tracker.wrap('db.fetch', () => new Promise((r) => setTimeout(r, 1)))
+      for (let i = 0; i < 150; i++) await fetch() // a first baseline at 100
+      const inFlight = Array.from({ length: 50 }, () => fetch())
+      busyWait(250) // every call in flight finishes ~250 ms late
+      await Promise.all(inFlight)
+      const deadline = performance.now() + 5000
+      while (stalls.length === 0 && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      await tracker.close()
+      // other stalls of a busy test machine may be reported too; this one is among them
+      const stall = stalls.find((s) => s.durationMs > 150)
+      expect(stall?.operations).toContain('db.fetch')
+      expect(stall?.eventLoopDelayMaxMs).toBeGreaterThan(150)
+      expect(degradations).toHaveLength(0)
+      const line = sink.lines.find((l) => l.event === 'stall' && (l.durationMs as number) > 150)
+      expect(line?.level).toBe(WARN)
+      expect(line?.msg).toMatch(/^The process stalled for \d+ms .*db\.fetch/)
+    },
+  )
 })
 
 describe('a saturated process', () => {
@@ -219,29 +223,32 @@ describe('a saturated process', () => {
     }
   }
 
-  it(`raises a slowdown only once its evidence spans ${SATURATED_EVIDENCE_SPAN_MS} ms`, async () => {
-    const { tracker, events, feed, lines } = setup({ watchProcess: true })
-    feed('route', 6000) // mature after minLearningMs, at 1,000 calls/s
-    // over two of the process monitor's check intervals (500 ms): its last reading is busy
-    await saturate(1200)
-    feed('route', 300, 2) // 300 ms of 2x: raised after ~60 samples in an idle process
-    expect(tracker.getOperationState('route')).toBe('ok')
-    feed('route', SATURATED_EVIDENCE_SPAN_MS, 2) // it goes on: now it spans 2.3 s
-    expect(tracker.getOperationState('route')).toBe('degraded')
-    await tracker.close()
-    await nextTurn()
-    expect(events.degradation).toHaveLength(1)
-    // raised at the first sample its evidence spanned 2 s (1 sample/ms)
-    const since = events.degradation[0]?.samplesSinceOnset
-    expect(since).toBeGreaterThanOrEqual(SATURATED_EVIDENCE_SPAN_MS)
-    expect(since).toBeLessThan(SATURATED_EVIDENCE_SPAN_MS + 20)
-    expect(events.degradation[0]?.eventLoopUtilization).toBeGreaterThan(0.75)
-    expect(lines.find((l) => l.event === 'degradation')?.msg).toMatch(
-      /; the process is saturated \(event loop \d+(\.\d)?% busy\)$/,
-    )
-  })
+  itRealTime(
+    `raises a slowdown only once its evidence spans ${SATURATED_EVIDENCE_SPAN_MS} ms`,
+    async () => {
+      const { tracker, events, feed, lines } = setup({ watchProcess: true })
+      feed('route', 6000) // mature after minLearningMs, at 1,000 calls/s
+      // over two of the process monitor's check intervals (500 ms): its last reading is busy
+      await saturate(1200)
+      feed('route', 300, 2) // 300 ms of 2x: raised after ~60 samples in an idle process
+      expect(tracker.getOperationState('route')).toBe('ok')
+      feed('route', SATURATED_EVIDENCE_SPAN_MS, 2) // it goes on: now it spans 2.3 s
+      expect(tracker.getOperationState('route')).toBe('degraded')
+      await tracker.close()
+      await nextTurn()
+      expect(events.degradation).toHaveLength(1)
+      // raised at the first sample its evidence spanned 2 s (1 sample/ms)
+      const since = events.degradation[0]?.samplesSinceOnset
+      expect(since).toBeGreaterThanOrEqual(SATURATED_EVIDENCE_SPAN_MS)
+      expect(since).toBeLessThan(SATURATED_EVIDENCE_SPAN_MS + 20)
+      expect(events.degradation[0]?.eventLoopUtilization).toBeGreaterThan(0.75)
+      expect(lines.find((l) => l.event === 'degradation')?.msg).toMatch(
+        /; the process is saturated \(event loop \d+(\.\d)?% busy\)$/,
+      )
+    },
+  )
 
-  it('raises at once when the event loop was mostly idle', async () => {
+  itRealTime('raises at once when the event loop was mostly idle', async () => {
     const { tracker, events, feed, lines } = setup({ watchProcess: true })
     feed('route', 6000)
     await new Promise((r) => setTimeout(r, 1200))
@@ -304,11 +311,14 @@ describe('a service warming up', () => {
 })
 
 describe('a tracker dropped without close()', () => {
-  it('is not kept alive by the process monitor: its subscription ends at the next stall', async () => {
-    const fixture = new URL('./fixtures/tracker/dropped.mjs', import.meta.url).pathname
-    const { stdout } = await run(process.execPath, ['--expose-gc', fixture], {
-      timeout: 20_000,
-    })
-    expect(JSON.parse(stdout)).toEqual({ before: 1, after: 0 })
-  })
+  itRealTime(
+    'is not kept alive by the process monitor: its subscription ends at the next stall',
+    async () => {
+      const fixture = new URL('./fixtures/tracker/dropped.mjs', import.meta.url).pathname
+      const { stdout } = await run(process.execPath, ['--expose-gc', fixture], {
+        timeout: 20_000,
+      })
+      expect(JSON.parse(stdout)).toEqual({ before: 1, after: 0 })
+    },
+  )
 })

@@ -134,6 +134,16 @@ describe('baselines', () => {
     expect(lines.filter((l) => l.level === WARN)).toHaveLength(1)
   })
 
+  it('counts a sample as slow only strictly above the threshold', () => {
+    const { tracker: t } = tracker({ baselineSamples: 5 })
+    for (const d of [1, 2, 3, 4, 100]) t.record('op', d) // p95 100, mean + 2 sd about 109
+    const threshold = 100
+    t.record('op', threshold)
+    expect(t.getOperationStats('op')?.degradedCount).toBe(0)
+    t.record('op', threshold + 1e-9)
+    expect(t.getOperationStats('op')?.degradedCount).toBe(1)
+  })
+
   it('logs a structured slow-call line for a degraded sample', () => {
     const { tracker: t, lines } = tracker({ baselineSamples: 10 })
     for (let i = 0; i < 10; i++) t.record('db.query', 90 + i) // p95 99, mean 94.5

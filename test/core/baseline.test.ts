@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { quantileSorted } from '../../src/core/stats.js'
-import { Baseline } from '../../src/index.js'
+import { Baseline, type BaselineJSON } from '../../src/index.js'
 import { logNormal } from '../helpers/random.js'
 
 function seededLogNormal(seed: number, count: number): Float64Array {
@@ -46,10 +46,9 @@ describe('Baseline.fromSamples', () => {
 })
 
 describe('Baseline.isDegraded', () => {
-  // p95 = 100 and mean + 2 * stdDev is far above it: only the p95 rule can fire
-  const wide = Baseline.fromSamples('op', Float64Array.from([1, 2, 3, 4, 100]))
-
   it('flags durations above p95', () => {
+    // p95 = 100 and mean + 2 * stdDev is far above it: only the p95 rule can fire
+    const wide = Baseline.fromSamples('op', Float64Array.from([1, 2, 3, 4, 100]))
     expect(wide.isDegraded(100)).toBe(false)
     expect(wide.isDegraded(100.5)).toBe(true)
     expect(wide.degradationRule(100.5)).toBe('p95')
@@ -163,5 +162,116 @@ describe('Baseline persistence form', () => {
     ],
   ])('rejects an invalid record %#', (json, message) => {
     expect(() => Baseline.fromJSON(json)).toThrow(message)
+  })
+})
+
+describe('Baseline checks and boundaries', () => {
+  const valid = () => Baseline.fromSamples('op', seededLogNormal(8, 200)).toJSON()
+
+  it('says how many samples were too few, and refuses what is not an object', () => {
+    expect(() => Baseline.fromSamples('op', Float64Array.of(1))).toThrow(
+      'a baseline needs at least 2 samples, got 1',
+    )
+    expect(() => Baseline.merge([])).toThrow('merge needs at least one baseline')
+    for (const json of [null, 'op', 5]) {
+      expect(() => Baseline.fromJSON(json)).toThrow('baseline is not an object')
+    }
+  })
+
+  it.each([
+    ['p95 above p99', (j: BaselineJSON) => ({ p95: j.p99 + 1 }), /quantiles are not in order/],
+    ['p75 above p95', (j: BaselineJSON) => ({ p75: j.p95 + 1 }), /quantiles are not in order/],
+    ['a number as establishedAt', () => ({ establishedAt: 5 }), /establishedAt is not an ISO/],
+    ['a negative rate', () => ({ callsPerSecond: -1 }), /callsPerSecond is not a positive/],
+    ['a rate that is a string', () => ({ callsPerSecond: '5' }), /callsPerSecond/],
+  ])('refuses %s', (_, change, message) => {
+    const json = valid()
+    expect(() => Baseline.fromJSON({ ...json, ...change(json) })).toThrow(message)
+  })
+
+  it('keeps a valid rate and reads a missing one as unknown', () => {
+    const { callsPerSecond: _, ...json } = valid()
+    expect(Baseline.fromJSON(json).callsPerSecond).toBeNull()
+    expect(Baseline.fromJSON({ ...json, callsPerSecond: 12.5 }).callsPerSecond).toBe(12.5)
+  })
+
+  it.each([
+    ['a number', [5]],
+    ['a pair with a string', [[5, '1']]],
+    ['a pair with a string mean', [['5', 1]]],
+  ])('refuses a digest centroid that is %s', (_, centroids) => {
+    const json = { ...valid(), digest: { centroids } }
+    expect(() => Baseline.fromJSON(json)).toThrow(
+      'baseline op: digest centroid 0 is not [mean, count]',
+    )
+  })
+
+  it('flags a duration only strictly above each rule', () => {
+    const wide = Baseline.fromSamples('op', Float64Array.from([1, 2, 3, 4, 100]))
+    expect(wide.degradationRule(wide.p95)).toBeUndefined()
+    // 90 calls of 1 ms and 10 of 100 ms: mean + 2 sigma (about 70.6) is below p95 (100)
+    const tight = Baseline.fromSamples(
+      'op',
+      Float64Array.from({ length: 100 }, (_, i) => (i < 90 ? 1 : 100)),
+    )
+    const limit = tight.mean + 2 * tight.stdDev
+    expect(limit).toBeLessThan(tight.p95)
+    expect(tight.degradationRule(limit)).toBeUndefined()
+    expect(tight.isDegraded(limit)).toBe(false)
+    expect(tight.degradationRule(limit + 1e-9)).toBe('stdDev')
+  })
+
+  it('adds the failures of merged baselines', () => {
+    const a = Baseline.fromSamples('op', seededLogNormal(1, 100), { failureCount: 3 })
+    const b = Baseline.fromSamples('op', seededLogNormal(2, 100), { failureCount: 4 })
+    expect(Baseline.merge([a, b]).toJSON().failureCount).toBe(7)
+  })
+})
+
+describe('Baseline.refreshed', () => {
+  const constant = (value: number, count: number) => new Float64Array(count).fill(value)
+
+  it('weighs the old baseline as much as the new samples, however many it had', () => {
+    // 1000 old samples of 10, 100 new ones of 20: equal weights put p75 on the new ones
+    const current = Baseline.fromSamples('op', constant(10, 1000))
+    const refreshed = Baseline.refreshed(current, constant(20, 100), { maxChange: 1 })
+    expect(refreshed.p50).toBeLessThan(20)
+    expect(refreshed.p75).toBe(20)
+  })
+
+  it('keeps the quantiles apart and in order, each moved at most maxChange', () => {
+    const current = Baseline.fromSamples('op', seededLogNormal(3, 1000))
+    const refreshed = Baseline.refreshed(current, seededLogNormal(4, 1000), { maxChange: 0.1 })
+    const quantiles = [refreshed.p50, refreshed.p75, refreshed.p95, refreshed.p99]
+    for (let i = 1; i < quantiles.length; i++) {
+      expect(quantiles[i]).toBeGreaterThan(quantiles[i - 1] as number)
+    }
+    for (const key of ['p50', 'p75', 'p95', 'p99', 'mean', 'stdDev'] as const) {
+      expect(Math.abs(refreshed[key] / current[key] - 1)).toBeLessThanOrEqual(0.1 + 1e-12)
+    }
+  })
+
+  it('moves by exactly maxChange, up or down, when the samples moved further', () => {
+    const current = Baseline.fromSamples('op', seededLogNormal(5, 1000))
+    const slower = Float64Array.from(seededLogNormal(6, 1000), (v) => 3 * v)
+    const up = Baseline.refreshed(current, slower, { maxChange: 0.1 })
+    expect(up.p50).toBeCloseTo(current.p50 * 1.1, 9)
+    expect(up.mean).toBeCloseTo(current.mean * 1.1, 9)
+    const faster = Float64Array.from(seededLogNormal(6, 1000), (v) => v / 3)
+    const down = Baseline.refreshed(current, faster, { maxChange: 0.1 })
+    expect(down.p50).toBeCloseTo(current.p50 * 0.9, 9)
+    expect(down.mean).toBeCloseTo(current.mean * 0.9, 9)
+    // the default is 0.1 too
+    expect(Baseline.refreshed(current, slower).p50).toBeCloseTo(current.p50 * 1.1, 9)
+  })
+
+  it('keeps the rate and the failures of the baseline it refreshes', () => {
+    const current = Baseline.fromSamples('op', seededLogNormal(7, 100), {
+      failureCount: 2,
+      callsPerSecond: 50,
+    })
+    const refreshed = Baseline.refreshed(current, seededLogNormal(8, 100))
+    expect(refreshed.callsPerSecond).toBe(50)
+    expect(refreshed.toJSON().failureCount).toBe(2)
   })
 })

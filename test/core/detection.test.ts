@@ -311,3 +311,26 @@ describe('learnedSlower', () => {
     expect(learnedSlower(Float64Array.of(10, 10, 10), { p50: 10, sampleCount: 3 })).toBeUndefined()
   })
 })
+
+describe('bands and reference rates', () => {
+  const reference = { p50: 1, p75: 2, p95: 3, p99: 4, sampleCount: 1000, failureCount: 0 }
+
+  it('cuts the bands toleranceMs above each quantile, ties falling low', () => {
+    const detector = new DegradationDetector(reference, 0.5)
+    const bands = [1.5, 1.5001, 2.5, 2.5001, 3.5, 3.5001, 4.5, 4.5001].map((d) =>
+      detector.bandOf(d),
+    )
+    expect(bands).toEqual([0, 1, 1, 2, 2, 3, 3, 4])
+    detector.setBands({ p50: 10, p75: 20, p95: 30, p99: 40 })
+    expect([10.5, 10.6, 40.5, 40.6].map((d) => detector.bandOf(d))).toEqual([0, 1, 3, 4])
+  })
+
+  it('takes the reference failure rate as (failures + 1) / (n + 2), at least 0.1 %', () => {
+    const rate = (failureCount: number, sampleCount = 1000) =>
+      new DegradationDetector({ ...reference, sampleCount, failureCount }).stats()
+        .referenceErrorRate
+    expect(rate(0)).toBe(0.001) // 1 / 1002 is below the floor
+    expect(rate(9)).toBeCloseTo(10 / 1011, 12)
+    expect(rate(98, 1000)).toBeCloseTo(99 / 1100, 12)
+  })
+})
