@@ -45,7 +45,7 @@ describe('options', () => {
 
   it('says what it got', () => {
     expect(() => new PerformanceTracker({ windowSize: 0, storagePath: null })).toThrow(
-      'windowSize must be an integer >= 1, got 0',
+      'windowSize must be an integer >= 2, got 0',
     )
   })
 })

@@ -421,14 +421,13 @@ function parseCentroids(operation: string, digest: unknown): Float32Array {
   if (!Array.isArray(list)) return new Float32Array(0)
   const centroids = new Float32Array(list.length * 2)
   list.forEach((pair: unknown, i) => {
-    const [centroidMean, count] = Array.isArray(pair) ? pair : []
-    if (typeof centroidMean !== 'number' || typeof count !== 'number') {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'number' || typeof pair[1] !== 'number') {
       throw new InvalidArgumentError(
         `baseline ${operation}: digest centroid ${i} is not [mean, count]`,
       )
     }
-    centroids[2 * i] = centroidMean
-    centroids[2 * i + 1] = count
+    centroids[2 * i] = pair[0]
+    centroids[2 * i + 1] = pair[1]
   })
   return centroids
 }
@@ -449,7 +448,9 @@ function digestProblem(
   for (let i = 0; i < centroids.length; i += 2) {
     const centroidMean = centroids[i] as number
     const count = centroids[i + 1] as number
-    if (!(centroidMean >= previous && centroidMean < MAX_DURATION_MS)) {
+    // Stryker disable next-line EqualityOperator: centroids are float32, which cannot hold MAX_DURATION_MS (1e12) exactly, so `<` and `<=` accept the same values
+    const belowMax = centroidMean < MAX_DURATION_MS
+    if (!(centroidMean >= previous && belowMax)) {
       return `digest centroid ${i / 2} is not ascending within [0, ${MAX_DURATION_MS})`
     }
     if (!(count > 0 && count < Number.POSITIVE_INFINITY)) {

@@ -154,7 +154,11 @@ export class DegradationDetector {
   private errorsNet = 0
   /** Successful samples in the current slice. */
   private sliceCount = 0
-  /** While degraded: every chart has been back at 0 since `quietSinceMs`, none at its limit. */
+  /**
+   * While degraded: every chart has been back at 0 since `quietSinceMs`, none at its limit. Read
+   * only while degraded, and every raise sets it first: its value while `ok` does not matter.
+   */
+  // Stryker disable next-line BooleanLiteral: never read before a raise sets it (see above)
   private isQuiet = false
   private quietSinceMs = 0
   /** Samples seen by the detector; the charts' onsets are indices into this count. */
@@ -244,10 +248,11 @@ export class DegradationDetector {
     this.tailNet += TAIL[band] as number
     // A busy slice's evidence against the baseline counts as SLICE_SAMPLES samples; its healthy
     // (negative) net counts in full, so the charts drain between bursts as fast as ever.
-    const count = ++this.sliceCount
-    const scale = count > SLICE_SAMPLES ? SLICE_SAMPLES / count : 1
-    const shiftNet = this.shiftNet > 0 ? this.shiftNet * scale : this.shiftNet
-    const tailNet = this.tailNet > 0 ? this.tailNet * scale : this.tailNet
+    // scale is at most 1, so the smaller of net and net · scale is the scaled net when positive
+    // and the net itself when negative.
+    const scale = Math.min(1, SLICE_SAMPLES / ++this.sliceCount)
+    const shiftNet = Math.min(this.shiftNet, this.shiftNet * scale)
+    const tailNet = Math.min(this.tailNet, this.tailNet * scale)
     // The clamp is written out for each chart: a shared helper function added ~30 ns per record
     // (npm run bench, hotpath, 2026-11-23).
     const shift = Math.min(
@@ -269,8 +274,9 @@ export class DegradationDetector {
       this.tailZeroAt = sampleIndex
       this.tailZeroMs = endMs
     }
-    // The error chart only moves down on a success; it is 0 nearly always.
-    if (this.errors !== 0 || this.errorsNet > 0) this.scoreErrors(this.successScore)
+    // The error chart only moves down on a success; it is 0 nearly always (and then the slice's
+    // error net is not positive: the chart would be above 0).
+    if (this.errors !== 0) this.scoreErrors(this.successScore)
     return this.transition(endMs)
   }
 
@@ -332,8 +338,7 @@ export class DegradationDetector {
     // Drained to 0 once, and no chart back at its limit for holdMs since (a clock that failed,
     // NaN, cannot time the hold: it is not waited for).
     if (!this.isQuiet || endMs - this.quietSinceMs < this.holdMs) return NO_CHANGE
-    this.isDegradedNow = false
-    this.isQuiet = false
+    this.isDegradedNow = false // isQuiet stays true until the next raise resets it
     return CLEARED
   }
 
@@ -405,13 +410,13 @@ export class DegradationDetector {
  * slower while it learned, and the numbers are returned; undefined when it did not.
  */
 export function learnedSlower(
-  later: ArrayLike<number>,
+  later: Float64Array,
   first: { p50: number; sampleCount: number },
 ): { shareAboveP50: number; limit: number } | undefined {
+  // No later samples: the share is 0/0, NaN, which is never above the (infinite) limit.
   const m = later.length
-  if (m === 0) return undefined
   let above = 0
-  for (let i = 0; i < m; i++) if ((later[i] as number) > first.p50) above++
+  for (const durationMs of later) if (durationMs > first.p50) above++
   const limit = 0.5 + 4 * Math.sqrt(0.25 / m + 0.25 / first.sampleCount)
   return above / m > limit ? { shareAboveP50: above / m, limit } : undefined
 }

@@ -46,11 +46,7 @@ export class PerfwatchError extends Error {
     // keep the ordinary prototype-chain check.
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being checked against
     if (this !== PerfwatchError) return Function.prototype[Symbol.hasInstance].call(this, value)
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as { [PERFWATCH_ERROR]?: unknown })[PERFWATCH_ERROR] === true
-    )
+    return (value as { [PERFWATCH_ERROR]?: unknown } | null | undefined)?.[PERFWATCH_ERROR] === true
   }
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -129,7 +125,7 @@ export class InvalidOptionError extends RangeError {
   /** The name of the offending option. */
   readonly option: string
 
-  /** `windowSize must be an integer >= 1, got 0` */
+  /** `windowSize must be an integer >= 2, got 0` */
   constructor(option: string, expected: string, actual: unknown)
   /** Any other message, such as `Unknown option "windowsize": did you mean windowSize?` */
   constructor(option: string, message: string)

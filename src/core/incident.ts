@@ -13,9 +13,14 @@ export type Severity = 'warning' | 'critical'
 /** A degradation is `critical` when the recent median is above this many times the baseline's. */
 export const CRITICAL_RATIO = 2
 
-/** `critical` when `recentP50` is above CRITICAL_RATIO × the baseline's p50, else `warning`. */
+/**
+ * `critical` when `recentP50` is above CRITICAL_RATIO × the baseline's p50, else `warning` (also
+ * with no recent median: no successful recent sample).
+ */
 export function severityOf(recentP50: number | null, baselineP50: number): Severity {
-  return recentP50 !== null && recentP50 > CRITICAL_RATIO * baselineP50 ? 'critical' : 'warning'
+  return (recentP50 ?? Number.NEGATIVE_INFINITY) > CRITICAL_RATIO * baselineP50
+    ? 'critical'
+    : 'warning'
 }
 
 /** An open incident: when it was raised, and the operation's counters then. */

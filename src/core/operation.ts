@@ -188,7 +188,7 @@ export class Operation {
     if (detector === null) {
       if (durationMs > this.slowAboveMs)
         this.slowSample(durationMs, endMs, callMetadata, endMetadata)
-      if (this.learning !== null) this.learn(durationMs, endMs)
+      this.learn(durationMs, endMs) // without a detector there is always a learning buffer
       return
     }
     if (durationMs > this.slowAboveMs) this.slowSample(durationMs, endMs, callMetadata, endMetadata)
@@ -262,11 +262,9 @@ export class Operation {
    * @returns false, changing nothing, when an incident started since or there were too few.
    */
   refresh(maxChange: number): boolean {
-    const current = this.baseline
     const detector = this.detector
-    if (current === undefined || detector === null || detector.isDegraded || this.hadIncident) {
-      return false
-    }
+    if (detector === null || detector.isDegraded || this.hadIncident) return false
+    const current = this.baseline as Baseline // a detector is only built on a baseline
     const samples = successfulDurations(this.durations, this.count)
     if (samples.length < this.config.baselineSamples) return false
     const refreshed = Baseline.refreshed(current, samples, {
@@ -345,8 +343,9 @@ export class Operation {
 
   private recordFailure(endMs: number): void {
     this.failureCount++
-    // Failures never enter a baseline; they feed the error chart only.
-    if (this.learning !== null) this.learningFailures += 1 / this.learningStride
+    // Failures never enter a baseline; they feed the error chart only. Counted while learning
+    // (and harmlessly after: startLearning zeroes the count before a baseline reads it).
+    this.learningFailures += 1 / this.learningStride
     const transition = this.detector?.failure(endMs) ?? NO_CHANGE
     if (transition !== NO_CHANGE) this.transition(transition, endMs)
   }
@@ -403,7 +402,7 @@ export class Operation {
       this.learningStartMs = endMs
       this.learningStartCount = this.totalCount - 1
     }
-    if (this.learningStride > 1 && ++this.learningSkipped < this.learningStride) return
+    if (++this.learningSkipped < this.learningStride) return // never at stride 1
     this.learningSkipped = 0
     learning[this.learned++] = durationMs
     if (this.learned === learning.length) {
@@ -439,6 +438,7 @@ export class Operation {
     this.baseline = interim
     this.slowAboveMs = interim.slowAboveMs
     const half = learning.length >> 1
+    // Stryker disable next-line EqualityOperator: i <= half also writes learning[half], the slot the next stored sample overwrites before anything reads it
     for (let i = 0; i < half; i++) learning[i] = learning[2 * i + 1] as number
     this.learningFailures /= 2
     this.learningStride *= 2
@@ -483,10 +483,12 @@ export class Operation {
     })
   }
 
-  /** Calls per second since learning started, or null when the clock cannot tell. */
-  private learningRate(endMs: number): number | null {
-    const elapsed = endMs - this.learningStartMs
-    return elapsed > 0 ? ((this.totalCount - this.learningStartCount) * 1000) / elapsed : null
+  /**
+   * Calls per second since learning started; NaN, infinite or negative when the clock cannot
+   * tell (failed, stood still or went back), which the baseline records as unknown (null).
+   */
+  private learningRate(endMs: number): number {
+    return ((this.totalCount - this.learningStartCount) * 1000) / (endMs - this.learningStartMs)
   }
 
   /** Counts a call for the call rate and idle state: a comparison and a count per sample. */

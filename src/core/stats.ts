@@ -19,9 +19,9 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   return sorted[rank - 1] as number
 }
 
+/** The arithmetic mean; NaN for no values (0 / 0). */
 export function mean(values: ArrayLike<number>): number {
   const n = values.length
-  if (n === 0) return Number.NaN
   let sum = 0
   for (let i = 0; i < n; i++) sum += values[i] as number
   return sum / n

@@ -49,7 +49,7 @@ export function isCount(
   min: number,
   max = Number.MAX_SAFE_INTEGER,
 ): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max
+  return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
 }
 
 /** True for what may be options or metadata: an object that is not null and not an array. */

@@ -166,7 +166,7 @@ export class BaselineStore {
   }
 
   private stopTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    clearTimeout(this.timer)
     this.timer = undefined
   }
 
@@ -208,7 +208,8 @@ export class BaselineStore {
       MAX_RETRY_MS,
       Math.max(1000, this.options.saveDelayMs) * 2 ** Math.min(this.failures - 1, 20),
     )
-    if (!this.isClosed) this.startTimer(retryMs)
+    // Never closed here: close() awaits the running save before it marks the store closed.
+    this.startTimer(retryMs)
     const held = this.failureLog.take(Date.now())
     if (held < 0) return
     this.logError(
@@ -256,8 +257,9 @@ export class BaselineStore {
       this.isMerging = true
       try {
         for (const entry of file.values()) {
-          const resetAt = this.source.resetAtOf(entry.name)
-          if (resetAt !== undefined && entry.resetAt > resetAt) this.source.adopt(entry)
+          // An operation the tracker does not have (undefined) takes nothing.
+          const resetAt = this.source.resetAtOf(entry.name) ?? Number.POSITIVE_INFINITY
+          if (entry.resetAt > resetAt) this.source.adopt(entry)
         }
       } finally {
         this.isMerging = false
@@ -340,19 +342,21 @@ export class BaselineStore {
       return
     }
     // Moved aside under the lock, and only if it is still the file read: another writer may
-    // have replaced it meanwhile. With the lock busy, the next save moves it.
+    // have replaced it meanwhile. With the lock busy, or when it cannot be taken or the move
+    // fails, the file is left where it is and the next save tries again.
     let movedTo: string | undefined
-    const lock = tryLockSync(this.path, STALE_MS)
-    if (lock !== undefined) {
-      try {
-        if (readRegularFileSync(this.path, this.options.maxFileBytes)?.identity === read.identity) {
-          movedTo = moveAsideSync(this.path, 'corrupt')
+    try {
+      const lock = tryLockSync(this.path, STALE_MS)
+      if (lock !== undefined) {
+        try {
+          const now = readRegularFileSync(this.path, this.options.maxFileBytes)
+          if (now?.identity === read.identity) movedTo = moveAsideSync(this.path, 'corrupt')
+        } finally {
+          lock.release()
         }
-      } catch {
-        // Left where it is: the next save tries again.
-      } finally {
-        lock.release()
       }
+    } catch {
+      // Left where it is (see above).
     }
     this.logError(
       { err: this.fileError(error.message, error), path: this.path, movedTo },
@@ -375,7 +379,8 @@ export class BaselineStore {
 
 /** Writes the entries, sorted by name, in chunks: the event loop runs between them. */
 async function writeEntries(handle: FileHandle, entries: Map<string, FileEntry>): Promise<void> {
-  const sorted = [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+  // The keys are the entries' names; sort() orders strings by UTF-16 code units, as < does.
+  const sorted = [...entries.keys()].sort().map((name) => entries.get(name) as FileEntry)
   let chunk = fileHead(new Date())
   for (const resets of [false, true]) {
     let first = true

@@ -275,3 +275,107 @@ describe('Baseline.refreshed', () => {
     expect(refreshed.toJSON().failureCount).toBe(2)
   })
 })
+
+describe('Baseline digest checks on restore', () => {
+  /** A baseline of 10,000 samples 1..10,000 ms in its file form; its centroids add up exactly. */
+  function restored() {
+    const json = Baseline.fromSamples(
+      'op',
+      Float64Array.from({ length: 10_000 }, (_, i) => i + 1),
+    ).toJSON()
+    const centroids = json.digest.centroids
+    const low = (centroids[0] as [number, number])[0]
+    const high = (centroids[centroids.length - 1] as [number, number])[0]
+    return { json, centroids, low, high, slack: 1e-6 * high }
+  }
+  const withCentroid = (json: BaselineJSON, index: number, centroid: [number, number]) => ({
+    ...json,
+    digest: { centroids: json.digest.centroids.map((c, i) => (i === index ? centroid : c)) },
+  })
+
+  it('refuses a centroid that is an object shaped like a pair', () => {
+    const { json } = restored()
+    const digest = { centroids: [{ 0: 5, 1: 1 }] }
+    expect(() => Baseline.fromJSON({ ...json, digest })).toThrow(
+      'baseline op: digest centroid 0 is not [mean, count]',
+    )
+  })
+
+  it('refuses a centroid beyond the largest duration, naming it', () => {
+    const { json, centroids } = restored()
+    const last = centroids.length - 1
+    expect(() => Baseline.fromJSON(withCentroid(json, last, [2e12, 1]))).toThrow(
+      `digest centroid ${last} is not ascending within [0, 1000000000000)`,
+    )
+  })
+
+  it('refuses an infinite or zero centroid count, naming the centroid', () => {
+    const { json } = restored()
+    const [mean] = json.digest.centroids[1] as [number, number]
+    for (const count of [Number.POSITIVE_INFINITY, 0]) {
+      expect(() => Baseline.fromJSON(withCentroid(json, 1, [mean, count]))).toThrow(
+        'digest centroid 1 has a count that is not > 0',
+      )
+    }
+  })
+
+  it('accepts counts that add up to sampleCount within 1 + 0.01 %, and no further', () => {
+    const { json, centroids } = restored()
+    const last = centroids.length - 1
+    const [mean, count] = centroids[last] as [number, number]
+    expect(centroids.reduce((sum, [, n]) => sum + n, 0)).toBe(10_000)
+    // 10,000 samples: a tolerance of 1 + 1e-4 * 10,000 = 2 counts
+    expect(Baseline.fromJSON(withCentroid(json, last, [mean, count + 2])).sampleCount).toBe(10_000)
+    expect(() => Baseline.fromJSON(withCentroid(json, last, [mean, count + 3]))).toThrow(
+      'digest counts add up to 10003, not sampleCount 10000',
+    )
+  })
+
+  it("accepts quantiles and mean within the digest's range with its float32 slack, no further", () => {
+    const { json, low, high, slack } = restored()
+    expect(Baseline.fromJSON({ ...json, p50: low - slack }).p50).toBe(low - slack)
+    expect(Baseline.fromJSON({ ...json, p99: high + slack }).p99).toBe(high + slack)
+    expect(() => Baseline.fromJSON({ ...json, p50: (low - slack) * 0.999 })).toThrow(
+      `p50, p99 or mean outside the digest's range [${low}, ${high}]`,
+    )
+    expect(() => Baseline.fromJSON({ ...json, p99: (high + slack) * 1.001 })).toThrow(
+      "outside the digest's range",
+    )
+  })
+
+  it("accepts a standard deviation up to the digest's width, no wider", () => {
+    const { json, low, high, slack } = restored()
+    const widest = high - low + slack
+    expect(Baseline.fromJSON({ ...json, stdDev: widest }).stdDev).toBe(widest)
+    // wider by half the smallest duration (the digest's range starts at 1 ms)
+    expect(low).toBe(1)
+    expect(() => Baseline.fromJSON({ ...json, stdDev: widest + 0.5 })).toThrow(
+      `stdDev ${widest + 0.5} is wider than the digest's range [${low}, ${high}]`,
+    )
+  })
+
+  it('keeps only a finite positive call rate', () => {
+    const samples = seededLogNormal(3, 100)
+    expect(Baseline.fromSamples('op', samples, { callsPerSecond: 0 }).callsPerSecond).toBeNull()
+    expect(
+      Baseline.fromSamples('op', samples, { callsPerSecond: Number.POSITIVE_INFINITY })
+        .callsPerSecond,
+    ).toBeNull()
+    expect(Baseline.fromSamples('op', samples, { callsPerSecond: 0.5 }).callsPerSecond).toBe(0.5)
+    const json = Baseline.fromSamples('op', samples).toJSON()
+    for (const callsPerSecond of [0, Number.POSITIVE_INFINITY]) {
+      expect(() => Baseline.fromJSON({ ...json, callsPerSecond })).toThrow(
+        'callsPerSecond is not a positive number or null',
+      )
+    }
+  })
+
+  it('merges call rates weighted by samples, skipping the unknown ones', () => {
+    const of = (seed: number, count: number, callsPerSecond: number | null) =>
+      Baseline.fromSamples('op', seededLogNormal(seed, count), { callsPerSecond })
+    // (100 * 10 + 300 * 20) / 400 = 17.5; the 50 samples of unknown rate weigh nothing
+    const rates = [of(1, 100, 10), of(2, 300, 20), of(3, 50, null)]
+    expect(Baseline.merge(rates).callsPerSecond).toBe(17.5)
+    expect(Baseline.merge([of(1, 100, null), of(2, 100, null)]).callsPerSecond).toBeNull()
+  })
+})

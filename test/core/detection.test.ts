@@ -9,6 +9,7 @@ import {
   NO_CHANGE,
   RAISED,
   RESUMED,
+  SLICE_MS,
   SLICE_SAMPLES,
 } from '../../src/core/detection.js'
 import { quantileSorted } from '../../src/core/stats.js'
@@ -332,5 +333,248 @@ describe('bands and reference rates', () => {
     expect(rate(0)).toBe(0.001) // 1 / 1002 is below the floor
     expect(rate(9)).toBeCloseTo(10 / 1011, 12)
     expect(rate(98, 1000)).toBeCloseTo(99 / 1100, 12)
+  })
+})
+
+/**
+ * A baseline of 1,000 samples with round quantiles (limits: shift 240, tail 300; a slice adds at
+ * most 96 and 120) and one duration in each band.
+ */
+function roundReference(failureCount = 0, sampleCount = 1000) {
+  return { p50: 1, p75: 2, p95: 3, p99: 4, sampleCount, failureCount }
+}
+/** Durations in band 0 (≤ p50) … band 4 (above p99) of `roundReference`. */
+const BAND = [0.5, 1.5, 2.5, 3.5, 5] as const
+
+/** A detector on `roundReference` fed one sample per slice (SLICE_MS apart: 20, 40, ...). */
+function slicedDetector(holdMs = 0, failureCount = 0) {
+  const detector = new DegradationDetector(roundReference(failureCount), 0, holdMs)
+  return { detector, feed: timed(detector, SLICE_MS) }
+}
+
+describe('chart limits by baseline size', () => {
+  it('uses the row of the largest size a baseline reaches, from exactly 500 samples', () => {
+    expect(chartLimits(499)).toBeUndefined()
+    expect(chartLimits(500)).toEqual({ minSamples: 500, shift: 463, tail: 829 })
+    expect(chartLimits(999)?.shift).toBe(463)
+    expect(chartLimits(1000)).toEqual({ minSamples: 1000, shift: 240, tail: 300 })
+    expect(chartLimits(4999)).toEqual({ minSamples: 2000, shift: 209, tail: 244 })
+    expect(chartLimits(5000)).toEqual({ minSamples: 5000, shift: 193, tail: 218 })
+    expect(chartLimits(1_000_000)?.shift).toBe(193)
+    const smallest = new DegradationDetector(roundReference(0, 500)).stats()
+    expect(smallest).toMatchObject({ shiftLimit: 463, tailLimit: 829, referenceSamples: 500 })
+  })
+
+  it('refuses a baseline below MIN_DETECTION_SAMPLES with a RangeError naming both counts', () => {
+    expect(() => new DegradationDetector(roundReference(0, 499))).toThrow(
+      new RangeError('a detector needs a baseline of at least 500 samples, got 499'),
+    )
+  })
+})
+
+describe('the error chart', () => {
+  it('scores a failure ln(p1 / p0), p1 the larger of 4·p0 and p0 + 2 points, at most 0.99', () => {
+    const afterOneFailure = (failureCount: number) => {
+      const detector = new DegradationDetector(roundReference(failureCount))
+      detector.failure(0)
+      return detector.stats().errorScore
+    }
+    // p0 = 0.1 % (the floor): p0 + 2 points = 2.1 % is above 4·p0
+    expect(afterOneFailure(0)).toBeCloseTo(Math.log(0.021 / 0.001), 12)
+    // p0 = 10 / 1011 ≈ 1 %: 4·p0 is above p0 + 2 points
+    expect(afterOneFailure(9)).toBeCloseTo(Math.log(4), 12)
+    // p0 = 499 / 1500 ≈ 33 %: 4·p0 is capped at 0.99
+    expect(afterOneFailure(498)).toBeCloseTo(Math.log(0.99 / (499 / 1500)), 12)
+  })
+
+  it('takes ln((1 - p1) / (1 - p0)) off per success while the chart is above 0', () => {
+    const scoreAfter = (failureCount: number) => {
+      const detector = new DegradationDetector(roundReference(failureCount))
+      detector.failure(0)
+      detector.success(BAND[0], 1) // the same slice
+      return detector.stats().errorScore
+    }
+    expect(scoreAfter(0)).toBeCloseTo(Math.log(21) + Math.log(0.979 / 0.999), 12)
+    // p0 = 10 / 1011, p1 = 40 / 1011
+    expect(scoreAfter(9)).toBeCloseTo(Math.log(4) + Math.log(971 / 1001), 12)
+  })
+
+  it('does not bank successes while the chart is at 0: a failure after them scores in full', () => {
+    const detector = new DegradationDetector(roundReference())
+    for (let i = 0; i < 19; i++) detector.success(BAND[0], i / 2) // one slice
+    detector.failure(10)
+    expect(detector.stats().errorScore).toBeCloseTo(Math.log(21), 12)
+  })
+
+  it('adds at most 40 % of its limit per slice: failures that end together raise in the third', () => {
+    const detector = new DegradationDetector(roundReference())
+    // 10 failures score 30.4, but a slice adds at most 8 of the limit of 20
+    for (let i = 0; i < 10; i++) expect(detector.failure(100)).toBe(NO_CHANGE)
+    expect(detector.stats().errorScore).toBe(0.4 * ERROR_LIMIT)
+    for (let i = 0; i < 10; i++) expect(detector.failure(100 + SLICE_MS)).toBe(NO_CHANGE)
+    expect(detector.stats().errorScore).toBe(0.8 * ERROR_LIMIT)
+    // the third slice: 16 + 3.04 after one failure, the limit after two
+    expect(detector.failure(100 + 2 * SLICE_MS)).toBe(NO_CHANGE)
+    expect(detector.failure(100 + 2 * SLICE_MS)).toBe(RAISED)
+    expect(detector.rule).toBe('errors')
+  })
+})
+
+describe('evidence slices', () => {
+  it('puts samples that end together, or within SLICE_MS of the slice start, in one slice', () => {
+    const detector = new DegradationDetector(roundReference())
+    // 7 samples above p99 score 105 on the shift chart, capped at 96 (40 % of 240) in one slice
+    for (let i = 0; i < 7; i++) detector.success(BAND[4], 100)
+    expect(detector.stats().shiftScore).toBe(96)
+    detector.success(BAND[4], 100 + SLICE_MS - 0.001)
+    expect(detector.stats().shiftScore).toBe(96)
+    // exactly SLICE_MS after the slice began: a new slice, +15
+    detector.success(BAND[4], 100 + SLICE_MS)
+    expect(detector.stats().shiftScore).toBe(111)
+  })
+
+  it('starts a new slice when the end time goes back', () => {
+    const detector = new DegradationDetector(roundReference())
+    for (let i = 0; i < 7; i++) detector.success(BAND[4], 100)
+    expect(detector.stats().shiftScore).toBe(96)
+    detector.success(BAND[4], 90)
+    expect(detector.stats().shiftScore).toBe(111)
+  })
+
+  it('counts a slice of more than SLICE_SAMPLES samples as SLICE_SAMPLES of them on the tail chart too', () => {
+    // between p95 and p99: +2 on the tail chart (+8 on the shift chart, capped at 96)
+    const tailAfter = (count: number) => {
+      const detector = new DegradationDetector(roundReference())
+      for (let i = 0; i < count; i++) detector.success(BAND[3], i * (SLICE_MS / count))
+      return detector
+    }
+    expect(tailAfter(1).stats().tailScore).toBe(2)
+    expect(tailAfter(SLICE_SAMPLES).stats().tailScore).toBe(2 * SLICE_SAMPLES)
+    expect(tailAfter(SLICE_SAMPLES + 1).stats().tailScore).toBeCloseTo(2 * SLICE_SAMPLES, 12)
+    const busy = tailAfter(100)
+    expect(busy.stats()).toMatchObject({ shiftScore: 96 })
+    expect(busy.stats().tailScore).toBeCloseTo(2 * SLICE_SAMPLES, 12)
+    // 100 healthy samples in the next slice count in full: -100 on the tail chart, -300 on the
+    // shift chart (scaled to 20 samples they would leave 20 and 36)
+    for (let i = 0; i < 100; i++) busy.success(BAND[0], SLICE_MS + i * 0.2)
+    expect(busy.stats()).toMatchObject({ shiftScore: 0, tailScore: 0 })
+  })
+})
+
+describe('onsets and the rule that raised', () => {
+  it('a shift raise dates its onset from the last sample the shift chart was 0', () => {
+    const { detector, feed } = slicedDetector()
+    for (let i = 0; i < 10; i++) feed.success(BAND[0]) // the last ends at 200 ms
+    // between p75 and p95: +3 on the shift chart (240 after 80), -1 on the tail chart (stays 0)
+    for (let i = 1; i < 80; i++) expect(feed.success(BAND[2])).toBe(NO_CHANGE)
+    expect(feed.success(BAND[2])).toBe(RAISED)
+    expect(detector.stats()).toMatchObject({ rule: 'shift', shiftScore: 240, tailScore: 0 })
+    expect(detector.samplesSinceOnset()).toBe(80)
+    expect(detector.onsetMs()).toBe(200)
+  })
+
+  it('a tail raise dates its onset from the last sample the tail chart was 0', () => {
+    const { detector, feed } = slicedDetector()
+    for (let i = 0; i < 10; i++) feed.success(BAND[0]) // the last ends at 200 ms
+    // One call above p99 and five at p50: +19 on the tail chart per cycle, the shift chart back
+    // to 0 (+15, then -3 five times). The 16th cycle's slow call reaches 15 · 19 + 24 ≥ 300.
+    const transitions: number[] = []
+    for (let cycle = 0; cycle < 15; cycle++) {
+      transitions.push(feed.success(BAND[4]))
+      for (let i = 0; i < 5; i++) transitions.push(feed.success(BAND[0]))
+    }
+    expect(transitions.every((t) => t === NO_CHANGE)).toBe(true)
+    expect(feed.success(BAND[4])).toBe(RAISED)
+    expect(detector.stats()).toMatchObject({ rule: 'tail', shiftScore: 15, tailScore: 300 })
+    expect(detector.samplesSinceOnset()).toBe(15 * 6 + 1)
+    expect(detector.onsetMs()).toBe(200)
+  })
+
+  it('an error raise counts its onset from the last sample the error chart was 0', () => {
+    const { detector, feed } = slicedDetector()
+    for (let i = 0; i < 10; i++) feed.success(BAND[0])
+    // ln 21 ≈ 3.04 per failure, -0.02 for the success: the 7th failure passes 20
+    feed.failure()
+    feed.success(BAND[0]) // the latency charts are 0 here, the error chart is not
+    for (let i = 0; i < 5; i++) expect(feed.failure()).toBe(NO_CHANGE)
+    expect(feed.failure()).toBe(RAISED)
+    expect(detector.stats().rule).toBe('errors')
+    expect(detector.samplesSinceOnset()).toBe(8)
+  })
+
+  it('reports the rule only while degraded', () => {
+    const { detector, feed } = slicedDetector()
+    expect(detector.stats().rule).toBeNull()
+    while (feed.success(BAND[2]) !== RAISED) {}
+    expect(detector.stats().rule).toBe('shift')
+    while (feed.success(BAND[0]) !== CLEARED) {}
+    expect(detector.stats().rule).toBeNull()
+  })
+})
+
+describe('clearing', () => {
+  it('clears a shift episode at the sample that drains every chart to 0 (no hold)', () => {
+    const { detector, feed } = slicedDetector()
+    while (feed.success(BAND[2]) !== RAISED) {}
+    // at p50: -3 per sample on the shift chart, from 240 to 0 in 80 samples
+    for (let i = 1; i < 80; i++) expect(feed.success(BAND[0])).toBe(NO_CHANGE)
+    expect(feed.success(BAND[0])).toBe(CLEARED)
+    expect(detector.isDegraded).toBe(false)
+  })
+
+  it('waits for the tail chart to drain too, though the shift chart is back at 0', () => {
+    const { detector, feed } = slicedDetector()
+    for (;;) {
+      if (feed.success(BAND[4]) === RAISED) break
+      for (let i = 0; i < 5; i++) feed.success(BAND[0])
+    }
+    expect(detector.stats()).toMatchObject({ rule: 'tail', tailScore: 300 })
+    // -1 per sample at p50 on the tail chart: 300 samples; the shift chart is 0 after 5
+    for (let i = 1; i < 300; i++) expect(feed.success(BAND[0])).toBe(NO_CHANGE)
+    expect(detector.stats().shiftScore).toBe(0)
+    expect(feed.success(BAND[0])).toBe(CLEARED)
+  })
+
+  it('clears exactly holdMs after the charts drained, and raises anew afterwards', () => {
+    const { detector, feed } = slicedDetector(1000)
+    for (let i = 0; i < 10; i++) feed.success(BAND[0]) // ends at 200 ms
+    for (let i = 0; i < 80; i++) feed.success(BAND[2]) // raised at 1,800 ms
+    expect(detector.isDegraded).toBe(true)
+    for (let i = 0; i < 80; i++) expect(feed.success(BAND[0])).toBe(NO_CHANGE) // 0 at 3,400 ms
+    expect(detector.stats().shiftScore).toBe(0)
+    // 20 ms apart: 980 ms after draining is within the hold, 1,000 ms clears
+    for (let i = 1; i < 50; i++) expect(feed.success(BAND[0])).toBe(NO_CHANGE)
+    expect(feed.success(BAND[0])).toBe(CLEARED)
+    // a new slowdown is a new episode, raised (not resumed) once
+    for (let i = 1; i < 80; i++) expect(feed.success(BAND[2])).toBe(NO_CHANGE)
+    expect(feed.success(BAND[2])).toBe(RAISED)
+    expect(feed.success(BAND[2])).toBe(NO_CHANGE)
+    expect(detector.isDegraded).toBe(true)
+  })
+})
+
+describe('dismiss', () => {
+  it('takes back a raise and forgets its evidence: the charts start again from 0', () => {
+    const { detector, feed } = slicedDetector()
+    while (feed.success(BAND[2]) !== RAISED) {}
+    detector.dismiss()
+    expect(detector.isDegraded).toBe(false)
+    expect(detector.rule).toBeUndefined()
+    expect(detector.stats()).toMatchObject({ rule: null, shiftScore: 0, tailScore: 0 })
+    // 80 more samples at +3 are needed to raise again
+    for (let i = 1; i < 80; i++) expect(feed.success(BAND[2])).toBe(NO_CHANGE)
+    expect(feed.success(BAND[2])).toBe(RAISED)
+  })
+})
+
+describe('learnedSlower at its limit', () => {
+  it('is slower only above the limit, and a sample at the first p50 is not above it', () => {
+    // m = n = 512: the limit is 0.5 + 4·sqrt(0.5 / 512) = 0.625 exactly, 320 of 512 samples
+    const first = { p50: 10, sampleCount: 512 }
+    const later = (above: number, atP50 = 0) =>
+      Float64Array.from({ length: 512 }, (_, i) => (i < above ? 11 : i < above + atP50 ? 10 : 9))
+    expect(learnedSlower(later(320), first)).toBeUndefined()
+    expect(learnedSlower(later(321), first)).toEqual({ shareAboveP50: 321 / 512, limit: 0.625 })
+    expect(learnedSlower(later(320, 1), first)).toBeUndefined()
   })
 })

@@ -78,3 +78,72 @@ describe('misuse of the API outside the tracker', () => {
     }
   })
 })
+
+describe('error messages', () => {
+  it('say what was wrong and what to do, as docs/errors.md shows them', () => {
+    expect(new UnknownTimerError('7').message).toBe(
+      'No active timer "7": it was never started, already ended, or evicted because too many ' +
+        'timers were open (see maxOpenTimers)',
+    )
+    expect(new UnknownOperationError('op').message).toBe(
+      'No operation "op": it has no samples and no baseline in this tracker',
+    )
+    expect(new NotEnoughSamplesError('op', 3, 100).message).toBe(
+      '"op" has 3 successful samples in its window and a baseline needs 100 (baselineSamples): ' +
+        'record more calls, then accept again',
+    )
+    expect(new BaselineFileError('/tmp/x.json', 'unreadable').message).toBe(
+      '/tmp/x.json: unreadable',
+    )
+    expect(new TrackerExistsError().message).toBe(
+      'The default tracker already exists, so these options would be ignored: pass options to ' +
+        'the first getPerformanceTracker() call, before any @timeOperation method runs, or ' +
+        'create your own `new PerformanceTracker(options)` and pass it to the decorator as ' +
+        '{ tracker }',
+    )
+    expect(new InvalidDurationError('op', -1).message).toBe(
+      'durationMs for "op" must be a number in [0, 1e12) (milliseconds), got -1; nothing was ' +
+        'recorded',
+    )
+    expect(new InvalidArgumentError('@timeOperation decorates class methods only').message).toBe(
+      '@timeOperation decorates class methods only',
+    )
+  })
+
+  it('are named after their class, for stack traces and logs', () => {
+    expect(new InvalidOptionError('windowSize', 'an integer >= 1', 0).name).toBe(
+      'InvalidOptionError',
+    )
+    expect(new InvalidArgumentError('x').name).toBe('InvalidArgumentError')
+    expect(new InvalidDurationError('op', -1).name).toBe('InvalidDurationError')
+    expect(new UnknownTimerError('7').name).toBe('UnknownTimerError')
+  })
+
+  it('describe the wrong value without repeating a huge one', () => {
+    const got = (value: unknown) => new InvalidArgumentError('name', 'a string', value).message
+    expect(got('x'.repeat(80))).toBe(`name must be a string, got "${'x'.repeat(80)}"`)
+    expect(got(`${'a'.repeat(40)}${'b'.repeat(41)}`)).toBe(
+      `name must be a string, got "${'a'.repeat(40)}"… (81 characters)`,
+    )
+    expect(got(() => 1)).toBe('name must be a string, got a function')
+    expect(got(null)).toBe('name must be a string, got null')
+    expect(got(undefined)).toBe('name must be a string, got undefined')
+    expect(got(12.5)).toBe('name must be a string, got 12.5')
+    expect(got(Symbol('s'))).toBe('name must be a string, got Symbol(s)')
+    expect(got([1])).toBe('name must be a string, got an array')
+    expect(got({ a: 1 })).toBe('name must be a string, got an object')
+    expect(new InvalidOptionError('windowSize', 'an integer >= 1', '10').message).toBe(
+      'windowSize must be an integer >= 1, got "10"',
+    )
+  })
+
+  it('are recognised from another copy of perfwatch by their shared mark', () => {
+    // What a second copy of the package (another version in node_modules) puts on its errors.
+    const foreign = Object.defineProperty(new Error('x'), Symbol.for('perfwatch.error'), {
+      value: true,
+    })
+    expect(foreign).toBeInstanceOf(PerfwatchError)
+    expect(undefined).not.toBeInstanceOf(PerfwatchError)
+    expect('PERFWATCH_UNKNOWN_TIMER').not.toBeInstanceOf(PerfwatchError)
+  })
+})

@@ -4,6 +4,7 @@ import {
   formatLatency,
   formatLatencyOrDash,
   formatList,
+  formatPercent,
   formatRate,
 } from '../../src/core/format.js'
 
@@ -16,18 +17,22 @@ describe('formatLatency', () => {
     [0.004_2, '4.2µs'],
     [0.009_94, '9.9µs'],
     [0.009_96, '10µs'], // rounds up into whole µs, never "10.0µs"
+    [9.95 / 1000, '10µs'], // exactly 9.95 µs: already the next range
     [0.01, '10µs'],
     [0.042, '42µs'],
     [0.999_4, '999µs'],
     [0.999_6, '1.0ms'], // never "1000µs"
+    [0.999_5, '1.0ms'], // exactly 999.5 µs
     [1, '1.0ms'],
     [1.25, '1.3ms'],
     [9.94, '9.9ms'],
     [9.96, '10ms'], // never "10.0ms"
+    [9.95, '10ms'],
     [10, '10ms'],
     [812.4, '812ms'],
     [999.4, '999ms'],
     [999.6, '1.0s'], // never "1000ms"
+    [999.5, '1.0s'],
     [1000, '1.0s'],
     [1234, '1.2s'],
     [61_000, '61.0s'],
@@ -45,8 +50,12 @@ describe('formatLatency', () => {
 describe('formatDuration', () => {
   it.each([
     [850, '850ms'],
+    [999, '999ms'],
+    [1000, '1.0s'],
     [10_000, '10.0s'],
+    [60_000, '1.0min'],
     [252_000, '4.2min'],
+    [3_600_000, '1.0h'],
     [5_400_000, '1.5h'],
   ])('%f ms → %s', (durationMs, text) => {
     expect(formatDuration(durationMs)).toBe(text)
@@ -66,6 +75,10 @@ describe('formatRate and formatLatencyOrDash', () => {
   it('print rates and missing latencies for people', () => {
     expect(formatRate(1234.5)).toBe('1235 calls/s')
     expect(formatRate(2.25)).toBe('2.3 calls/s')
+    expect(formatRate(9.94)).toBe('9.9 calls/s')
+    expect(formatRate(10)).toBe('10 calls/s')
+    expect(formatPercent(0.0512)).toBe('5.1%')
+    expect(formatPercent(1)).toBe('100.0%')
     expect(formatRate(null)).toBe('unknown calls/s')
     expect(formatLatencyOrDash(null)).toBe('-')
     expect(formatLatencyOrDash(0.042)).toBe('42µs')

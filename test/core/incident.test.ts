@@ -113,6 +113,30 @@ describe('degradationEvent', () => {
   })
 })
 
+describe('degradationEvent with no successful recent sample', () => {
+  it('reports the recent quantiles as null and a warning', () => {
+    // An error-chart raise: every recent sample failed, so there is no recent summary.
+    const incident = new Incident('2026-11-23T12:01:00.000Z', 5000, 3000, 40)
+    const event = degradationEvent(
+      'db.query',
+      incident,
+      { ...facts(false), rule: 'errors' },
+      { summary: null, errorRate: 1 },
+      baseline,
+      detector,
+    )
+    expect(event).toMatchObject({
+      rule: 'errors',
+      severity: 'warning',
+      escalated: false,
+      recentP50: null,
+      recentP95: null,
+      recentErrorRate: 1,
+    })
+    expect(incident.severity).toBe('warning')
+  })
+})
+
 describe('recoveryEvent', () => {
   it('counts the time, samples and slow samples since the raise', () => {
     const incident = new Incident('2026-11-23T12:01:00.000Z', 5000, 3000, 40)

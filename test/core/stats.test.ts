@@ -29,6 +29,8 @@ describe('mean and standardDeviation', () => {
     // sum of squared deviations 32, n - 1 = 7
     expect(standardDeviation(values)).toBeCloseTo(Math.sqrt(32 / 7), 12)
     expect(standardDeviation([3])).toBe(0)
+    expect(standardDeviation([1, 3])).toBe(Math.SQRT2)
+    expect(mean([])).toBeNaN()
   })
 
   it('summarize sorts in place and reports min, max and quantiles', () => {
@@ -36,5 +38,11 @@ describe('mean and standardDeviation', () => {
     const s = summarize(values)
     expect([...values]).toEqual([1, 2, 3, 4, 100])
     expect(s).toMatchObject({ min: 1, max: 100, p50: 3, p75: 4, p95: 100, p99: 100, mean: 22 })
+  })
+
+  it('summarize reports no values as NaN, with a standard deviation of 0', () => {
+    const s = summarize(new Float64Array(0))
+    for (const value of [s.min, s.max, s.mean, s.p50, s.p99]) expect(value).toBeNaN()
+    expect(s.stdDev).toBe(0)
   })
 })

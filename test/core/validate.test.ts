@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../src/core/errors.js'
 import {
   checkName,
+  checkObject,
   isCount,
   isDuration,
   isName,
@@ -43,5 +44,18 @@ describe('the one validation module', () => {
     expect(isCount(2.5, 0)).toBe(false)
     expect(isCount(2 ** 53, 0)).toBe(false)
     expect(isCount('2', 0)).toBe(false)
+  })
+
+  it('takes options or metadata that are objects, not null or arrays', () => {
+    expect(() => checkObject('metadata', { a: 1 })).not.toThrow()
+    for (const [value, got] of [
+      [null, 'null'],
+      [[1], 'an array'],
+      ['x', '"x"'],
+    ] as const) {
+      expect(() => checkObject('metadata', value)).toThrow(
+        new InvalidArgumentError(`metadata must be an object, got ${got}`),
+      )
+    }
   })
 })

@@ -2,6 +2,19 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Baseline, FILE_FORMAT } from '../../src/index.js'
+import {
+  ENTRY_SEPARATOR,
+  FILE_MIDDLE,
+  FILE_TAIL,
+  type FileEntry,
+  FileFormatError,
+  fileHead,
+  isNewer,
+  parseBaselineFile,
+  type RawEntry,
+  readEntry,
+  serializeEntry,
+} from '../../src/storage/baseline-file.js'
 import { establish, fileTracker } from '../helpers/baseline-file.js'
 import { logNormal, seededRandom } from '../helpers/random.js'
 import { tempDir } from '../helpers/tmp.js'
@@ -92,5 +105,368 @@ describe('reading a version 2 file', () => {
     expect(Object.keys(saved.baselines)).toEqual(['a', 'b', 'c'])
     expect(saved.resets).toEqual({})
     expect(saved.baselines.c.resetAt).toBe(file.resets.c.resetAt)
+  })
+})
+
+// ---- the format, read and written by the pure module ------------------------------------
+
+const LEARNED_AT = new Date('2026-11-02T00:00:00.000Z')
+
+/** An entry with a baseline of 10 samples from `base` ms, learned at `learnedAt`. */
+function learned(name: string, resetAt = 0, base = 10, learnedAt = LEARNED_AT): FileEntry {
+  const samples = Float64Array.from({ length: 10 }, (_, i) => base + i)
+  return { name, baseline: Baseline.fromSamples(name, samples, {}, learnedAt), resetAt }
+}
+
+/** An entry of a reset not learned again yet. */
+function tombstone(name: string, resetAt: string): FileEntry {
+  return { name, baseline: undefined, resetAt: Date.parse(resetAt) }
+}
+
+/** A file as perfwatch writes it: the baselines, then the resets, one per line. */
+function fileText(baselines: FileEntry[], resets: FileEntry[] = []): string {
+  return (
+    fileHead(LEARNED_AT) +
+    baselines.map(serializeEntry).join(ENTRY_SEPARATOR) +
+    FILE_MIDDLE +
+    resets.map(serializeEntry).join(ENTRY_SEPARATOR) +
+    FILE_TAIL
+  )
+}
+
+/** What a reader restores from `text`: the valid entries' names, the invalid ones' reasons. */
+function readAll(text: string) {
+  const parsed = parseBaselineFile(text)
+  const names: string[] = []
+  const invalid: string[][] = []
+  for (const raw of parsed.entries) {
+    try {
+      names.push(readEntry(raw, parsed.version, {}).name)
+    } catch (error) {
+      invalid.push([raw.name, (error as Error).message])
+    }
+  }
+  return { version: parsed.version, names, invalid }
+}
+
+/** The error `parseBaselineFile` throws for `text`. */
+function formatError(text: string): FileFormatError {
+  try {
+    parseBaselineFile(text)
+  } catch (error) {
+    return error as FileFormatError
+  }
+  throw new Error('the file was read')
+}
+
+/** JSON.parse's own message for `text`, which the "not JSON" error quotes. */
+function jsonMessage(text: string): string {
+  try {
+    JSON.parse(text)
+  } catch (error) {
+    return (error as Error).message
+  }
+  throw new Error('valid JSON')
+}
+
+/** The stored value of one entry, as an object a test can edit. */
+function storedValue(entry: FileEntry): Record<string, unknown> {
+  return JSON.parse(`{${serializeEntry(entry)}}`)[entry.name]
+}
+
+describe('which of two entries of one operation wins', () => {
+  const at = (iso: string) => Date.parse(iso)
+
+  it('is the one after the later reset or accept, even against a baseline learned later', () => {
+    // b learned on 11-02 after a reset on 11-01 at noon; a writer that did not know b reset
+    // the operation again at 18:00: the operator's later action wins.
+    const reset = tombstone('op', '2026-11-01T18:00:00.000Z')
+    const relearned = learned('op', at('2026-11-01T12:00:00.000Z'))
+    expect(isNewer(reset, relearned)).toBe(true)
+    expect(isNewer(relearned, reset)).toBe(false)
+  })
+
+  it('after the same reset, is the later change; a tie keeps the entry already there', () => {
+    const resetAt = at('2026-11-01T12:00:00.000Z')
+    const early = learned('op', resetAt, 10, new Date('2026-11-02T00:00:00.000Z'))
+    const late = learned('op', resetAt, 50, new Date('2026-11-02T00:00:00.001Z'))
+    expect(isNewer(late, early)).toBe(true)
+    expect(isNewer(early, late)).toBe(false)
+    const twin = learned('op', resetAt, 50, new Date('2026-11-02T00:00:00.000Z'))
+    expect(isNewer(twin, early)).toBe(false)
+    expect(isNewer(early, twin)).toBe(false)
+    // a tombstone changed at its reset: a baseline learned after that reset replaces it
+    const reset = tombstone('op', '2026-11-01T12:00:00.000Z')
+    expect(isNewer(early, reset)).toBe(true)
+    expect(isNewer(reset, early)).toBe(false)
+    expect(isNewer(reset, tombstone('op', '2026-11-01T12:00:00.000Z'))).toBe(false)
+  })
+})
+
+describe('a file that cannot be read as a whole', () => {
+  it('is not JSON: the error quotes the parser and says the file is not newer', () => {
+    const text = '{ not json'
+    const error = formatError(text)
+    expect(error).toBeInstanceOf(FileFormatError)
+    expect(error).toMatchObject({
+      name: 'FileFormatError',
+      message: `is not JSON (${jsonMessage(text)})`,
+      isNewer: false,
+    })
+  })
+
+  it.each([
+    ['null', 'null'],
+    ['an array', '[]'],
+    ['a number', '42'],
+    ['a string', '"perfwatch.baselines"'],
+    ['another format', JSON.stringify({ format: 'other', version: 2, baselines: {} })],
+    ['no format', JSON.stringify({ version: 2, baselines: {} })],
+  ])('is not a baseline file: %s', (_, text) => {
+    expect(formatError(text)).toMatchObject({
+      name: 'FileFormatError',
+      message: 'is not a perfwatch baseline file (format is not "perfwatch.baselines")',
+      isNewer: false,
+    })
+  })
+
+  it.each([
+    [3, true],
+    [99, true],
+    [2.5, true], // not a version this code wrote, and above it: newer
+    [0, false],
+    [-1, false],
+    ['2', false], // a string is no version at all: moved aside, not kept for a newer reader
+    ['3', false],
+    [null, false],
+    [undefined, false],
+  ])('has version %j: refused, written by a newer perfwatch: %s', (version, isNewer) => {
+    const text = JSON.stringify({ format: FILE_FORMAT, version, baselines: {} })
+    expect(formatError(text)).toMatchObject({
+      message: `has version ${JSON.stringify(version)}; this perfwatch reads versions 1 to 2`,
+      isNewer,
+    })
+  })
+
+  it.each([
+    ['missing', undefined],
+    ['null', null],
+    ['an array', []],
+    ['a string', 'op'],
+  ])('has a "baselines" field that is %s', (_, baselines) => {
+    const text = JSON.stringify({ format: FILE_FORMAT, version: 2, baselines })
+    expect(formatError(text)).toMatchObject({
+      message: 'has no "baselines" object',
+      isNewer: false,
+    })
+  })
+
+  it.each([
+    ['a string', 'none'],
+    ['an array', []],
+    ['a number', 5],
+  ])('has a "resets" field that is %s', (_, resets) => {
+    const text = JSON.stringify({ format: FILE_FORMAT, version: 2, baselines: {}, resets })
+    expect(formatError(text)).toMatchObject({
+      message: 'has a "resets" field that is not an object',
+      isNewer: false,
+    })
+  })
+
+  it('has the layout perfwatch writes but a newer version in its first line', () => {
+    const text = fileText([learned('db.query')]).replace('"version":2,', '"version":3,')
+    expect(formatError(text)).toMatchObject({
+      message: 'has version 3; this perfwatch reads versions 1 to 2',
+      isNewer: true,
+    })
+  })
+
+  it.each([
+    ['something before its first line', (text: string) => `x${text}`],
+    ['something after its last line', (text: string) => `${text}x`],
+    ['lost its last line', (text: string) => text.slice(0, -FILE_TAIL.length + 1)],
+  ])('has %s: not JSON, nothing is read from it', (_, edit) => {
+    const text = edit(fileText([learned('db.query')], [tombstone('http.get', '2026-11-01')]))
+    expect(formatError(text)).toMatchObject({
+      message: `is not JSON (${jsonMessage(text)})`,
+      isNewer: false,
+    })
+  })
+})
+
+describe('reading the entries of a file', () => {
+  const resetAt = Date.parse('2026-11-01T12:00:00.000Z')
+
+  it('reads every entry of the layout it writes, by line', () => {
+    const text = fileText(
+      [learned('db.query'), learned('http.get', resetAt)],
+      [tombstone('orders.price', '2026-11-01T12:00:00.000Z')],
+    )
+    expect(readAll(text)).toEqual({
+      version: 2,
+      names: ['db.query', 'http.get', 'orders.price'],
+      invalid: [],
+    })
+    const parsed = parseBaselineFile(text)
+    expect(parsed.entries.map((raw) => [raw.name, raw.isReset])).toEqual([
+      ['db.query', false],
+      ['http.get', false],
+      ['orders.price', true],
+    ])
+  })
+
+  it('loses only the damaged line, with names of any length and an empty section', () => {
+    const text = fileText(
+      [],
+      [tombstone('orders.price', '2026-11-01'), tombstone('orders.total', '2026-11-02')],
+    )
+    const damaged = text.replace('"orders.price":{"resetAt":', '"orders.price":{"resetAt"::')
+    expect(readAll(damaged)).toEqual({
+      version: 2,
+      names: ['orders.total'],
+      invalid: [['orders.price', 'the entry is not JSON']],
+    })
+    const baselines = fileText([learned('db.query'), learned('http.get')])
+    expect(readAll(baselines.replace('"p50":', '"p50"::'))).toEqual({
+      version: 2,
+      names: ['http.get'],
+      invalid: [['db.query', 'the entry is not JSON']],
+    })
+  })
+
+  it.each([
+    ['an indented entry line', (text: string) => text.replace('\n"http.get":', '\n  "http.get":')],
+    [
+      'the first entry on the first line',
+      (text: string) => text.replace('"baselines":{\n', '"baselines":{'),
+    ],
+    ['no resets section', (text: string) => text.replace(FILE_MIDDLE, '\n')],
+  ])('reads a file edited by hand as a whole document: %s', (_, edit) => {
+    const text = edit(fileText([learned('db.query'), learned('http.get')]))
+    expect(text).not.toBe(fileText([learned('db.query'), learned('http.get')]))
+    expect(readAll(text)).toEqual({ version: 2, names: ['db.query', 'http.get'], invalid: [] })
+  })
+
+  it('ignores a "resets" field in a version 1 file, which had none', () => {
+    const v1 = learned('db.query').baseline?.toJSON()
+    for (const resets of ['not an object', { 'db.query': { resetAt: '2026-11-01' } }]) {
+      const text = JSON.stringify({
+        format: FILE_FORMAT,
+        version: 1,
+        baselines: { 'db.query': v1 },
+        resets,
+      })
+      expect(readAll(text)).toEqual({ version: 1, names: ['db.query'], invalid: [] })
+    }
+  })
+})
+
+describe('the checks of one entry', () => {
+  const check =
+    (raw: RawEntry, version = 2) =>
+    () =>
+      readEntry(raw, version, {})
+
+  it.each([
+    ['empty', ''],
+    ['longer than 1,024 characters', 'x'.repeat(1025)],
+  ])('refuses a name that is %s', (_, name) => {
+    const value = storedValue(learned(name))
+    expect(check({ name, isReset: false, value })).toThrow(
+      new TypeError('the name is empty or longer than 1024 characters'),
+    )
+    expect(check({ name, isReset: true, value: { resetAt: '2026-11-01' } })).toThrow(
+      'the name is empty or longer than 1024 characters',
+    )
+  })
+
+  it('accepts a name of exactly 1,024 characters', () => {
+    const name = 'x'.repeat(1024)
+    expect(readEntry({ name, isReset: false, value: storedValue(learned(name)) }, 2, {}).name).toBe(
+      name,
+    )
+  })
+
+  it.each([
+    ['null', null],
+    ['an array', []],
+    ['a number', 5],
+    ['a string', 'db.query'],
+  ])('refuses an entry that is %s', (_, value) => {
+    for (const isReset of [false, true]) {
+      expect(check({ name: 'db.query', isReset, value })).toThrow(
+        new TypeError('the entry is not an object'),
+      )
+      expect(check({ name: 'db.query', isReset, text: JSON.stringify(value) })).toThrow(
+        new TypeError('the entry is not an object'),
+      )
+    }
+  })
+
+  it('refuses an entry filed under another operation', () => {
+    const value = storedValue(learned('http.get'))
+    expect(check({ name: 'db.query', isReset: false, value })).toThrow(
+      new TypeError('the entry names operation "http.get"'),
+    )
+  })
+
+  it.each([
+    ['a number', 2026], // which Date.parse would take for the year 2026
+    ['not a date', 'yesterday'],
+    ['the epoch itself', '1970-01-01T00:00:00.000Z'],
+    ['before the epoch', '1969-12-31T23:59:59.999Z'],
+    ['missing from a reset', undefined],
+  ])('refuses a resetAt that is %s', (_, resetAt) => {
+    const message = new TypeError('resetAt is not an ISO-8601 date')
+    expect(check({ name: 'db.query', isReset: true, value: { resetAt } })).toThrow(message)
+    if (resetAt === undefined) return // a baseline without resetAt had no reset: tested below
+    const value = { ...storedValue(learned('db.query')), resetAt }
+    expect(check({ name: 'db.query', isReset: false, value })).toThrow(message)
+  })
+
+  it('reads resetAt in ms since the epoch, 0 for a baseline that had no reset', () => {
+    const reset = { resetAt: '1970-01-01T00:00:00.001Z' }
+    expect(readEntry({ name: 'db.query', isReset: true, value: reset }, 2, {})).toEqual({
+      name: 'db.query',
+      baseline: undefined,
+      resetAt: 1,
+    })
+    const value = storedValue(learned('db.query'))
+    expect(value).not.toHaveProperty('resetAt')
+    expect(readEntry({ name: 'db.query', isReset: false, value }, 2, {}).resetAt).toBe(0)
+    const after = storedValue(learned('db.query', Date.parse('2026-11-01T12:00:00.000Z')))
+    expect(readEntry({ name: 'db.query', isReset: false, value: after }, 2, {}).resetAt).toBe(
+      Date.parse('2026-11-01T12:00:00.000Z'),
+    )
+  })
+
+  it.each([
+    ['missing', () => undefined],
+    ['not an object', () => 'AAAA'],
+    ['without f32le', () => ({})],
+    ['a number', () => ({ f32le: 1234 })],
+    ['with characters outside base64', (f32le: string) => ({ f32le: `${f32le.slice(0, 4)}!` })],
+    ['with a character outside base64 first', (f32le: string) => ({ f32le: `!${f32le}` })],
+    ['with a character outside base64 last', (f32le: string) => ({ f32le: `${f32le}!` })],
+    ['with more than two = at the end', (f32le: string) => ({ f32le: `${f32le}===` })],
+  ])('refuses a digest %s', (_, digest) => {
+    const value = storedValue(learned('db.query'))
+    const f32le = (value.digest as { f32le: string }).f32le
+    expect(
+      check({ name: 'db.query', isReset: false, value: { ...value, digest: digest(f32le) } }),
+    ).toThrow(new TypeError('digest.f32le is not a base64 string'))
+  })
+
+  it('refuses a digest that is not whole [mean, count] pairs of float32', () => {
+    const value = storedValue(learned('db.query'))
+    const bytes = Buffer.from((value.digest as { f32le: string }).f32le, 'base64')
+    for (const length of [4, bytes.length - 4, bytes.length + 4]) {
+      const f32le = Buffer.concat([bytes, Buffer.alloc(8)])
+        .subarray(0, length)
+        .toString('base64')
+      expect(
+        check({ name: 'db.query', isReset: false, value: { ...value, digest: { f32le } } }),
+      ).toThrow(new TypeError('digest.f32le is not [mean, count] float32 pairs'))
+    }
   })
 })
