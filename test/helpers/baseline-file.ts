@@ -36,3 +36,13 @@ export function editFile(path: string, edit: (file: Record<string, any>) => void
   writeFileSync(path, text)
   return text
 }
+
+/** JSON.parse's own message for `text`, which the "not JSON" error of a baseline file quotes. */
+export function jsonMessage(text: string): string {
+  try {
+    JSON.parse(text)
+  } catch (error) {
+    return (error as Error).message
+  }
+  throw new Error('valid JSON')
+}

@@ -15,7 +15,7 @@ import {
   readEntry,
   serializeEntry,
 } from '../../src/storage/baseline-file.js'
-import { establish, fileTracker } from '../helpers/baseline-file.js'
+import { establish, fileTracker, jsonMessage } from '../helpers/baseline-file.js'
 import { logNormal, seededRandom } from '../helpers/random.js'
 import { tempDir } from '../helpers/tmp.js'
 import { testTracker } from '../helpers/tracker.js'
@@ -157,16 +157,6 @@ function formatError(text: string): FileFormatError {
     return error as FileFormatError
   }
   throw new Error('the file was read')
-}
-
-/** JSON.parse's own message for `text`, which the "not JSON" error quotes. */
-function jsonMessage(text: string): string {
-  try {
-    JSON.parse(text)
-  } catch (error) {
-    return (error as Error).message
-  }
-  throw new Error('valid JSON')
 }
 
 /** The stored value of one entry, as an object a test can edit. */

@@ -26,7 +26,7 @@ import {
   type StoreOptions,
   type StoreSource,
 } from '../../src/storage/baseline-store.js'
-import { establish, fileTracker } from '../helpers/baseline-file.js'
+import { establish, fileTracker, jsonMessage } from '../helpers/baseline-file.js'
 import { ERROR, INFO, type LogLine, logSink } from '../helpers/log-sink.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -228,16 +228,6 @@ function fileText(baselines: string[], resets: string[] = []): string {
     resets.join(ENTRY_SEPARATOR) +
     FILE_TAIL
   )
-}
-
-/** JSON.parse's own message for `text`, which the "not JSON" reason quotes. */
-function jsonMessage(text: string): string {
-  try {
-    JSON.parse(text)
-  } catch (error) {
-    return (error as Error).message
-  }
-  throw new Error('valid JSON')
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
