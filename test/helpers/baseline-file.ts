@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { TrackerOptions } from '../../src/index.js'
+import { Baseline, type TrackerOptions } from '../../src/index.js'
+import type { FileEntry } from '../../src/storage/baseline-file.js'
 import { tempDir } from './tmp.js'
 import { testTracker } from './tracker.js'
 
@@ -45,4 +46,18 @@ export function jsonMessage(text: string): string {
     return (error as Error).message
   }
   throw new Error('valid JSON')
+}
+
+/** When the entries of `learned` were learned. */
+export const LEARNED_AT = new Date('2026-11-02T00:00:00.000Z')
+
+/** A file entry with a baseline of 10 samples from `base` ms, learned at `learnedAt`. */
+export function learned(name: string, resetAt = 0, base = 10, learnedAt = LEARNED_AT): FileEntry {
+  const samples = Float64Array.from({ length: 10 }, (_, i) => base + i)
+  return { name, baseline: Baseline.fromSamples(name, samples, {}, learnedAt), resetAt }
+}
+
+/** A file entry of a reset not learned again yet. */
+export function tombstone(name: string, resetAt: string): FileEntry {
+  return { name, baseline: undefined, resetAt: Date.parse(resetAt) }
 }

@@ -32,6 +32,7 @@ import {
   tryLockSync,
 } from '../../src/storage/atomic-file.js'
 import { tempDir } from '../helpers/tmp.js'
+import { nextTurn } from '../helpers/tracker.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -96,9 +97,6 @@ function settled<T>(promise: Promise<T>): { done: boolean; value?: T; error?: un
   )
   return state
 }
-
-/** Lets pending promise callbacks run (setImmediate is never faked here). */
-const flush = () => new Promise((resolve) => setImmediate(resolve))
 
 /** The name of the temporary file replaceFile writes, `<pid>-…-<random>.<host tag>.tmp`. */
 async function ownTempSuffix(): Promise<string> {
@@ -568,7 +566,7 @@ describe('acquireLock', () => {
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout'] })
     vi.setSystemTime(T0)
     const result = settled(acquireLock(path, { waitMs: 0, staleMs: STALE_MS }))
-    await flush()
+    await nextTurn()
     expect(result.error).toBeInstanceOf(LockTimeoutError)
     expect(result.error).toMatchObject({
       name: 'LockTimeoutError',
@@ -583,7 +581,7 @@ describe('acquireLock', () => {
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout'] })
     vi.setSystemTime(T0)
     const result = settled(acquireLock(path, { waitMs: 0, staleMs: STALE_MS }))
-    await flush()
+    await nextTurn()
     expect(result.error).toMatchObject({
       message: `${lockPath} is held by an unknown writer; waited 0 ms`,
     })

@@ -15,7 +15,14 @@ import {
   readEntry,
   serializeEntry,
 } from '../../src/storage/baseline-file.js'
-import { establish, fileTracker, jsonMessage } from '../helpers/baseline-file.js'
+import {
+  establish,
+  fileTracker,
+  jsonMessage,
+  LEARNED_AT,
+  learned,
+  tombstone,
+} from '../helpers/baseline-file.js'
 import { logNormal, seededRandom } from '../helpers/random.js'
 import { tempDir } from '../helpers/tmp.js'
 import { testTracker } from '../helpers/tracker.js'
@@ -109,19 +116,6 @@ describe('reading a version 2 file', () => {
 })
 
 // ---- the format, read and written by the pure module ------------------------------------
-
-const LEARNED_AT = new Date('2026-11-02T00:00:00.000Z')
-
-/** An entry with a baseline of 10 samples from `base` ms, learned at `learnedAt`. */
-function learned(name: string, resetAt = 0, base = 10, learnedAt = LEARNED_AT): FileEntry {
-  const samples = Float64Array.from({ length: 10 }, (_, i) => base + i)
-  return { name, baseline: Baseline.fromSamples(name, samples, {}, learnedAt), resetAt }
-}
-
-/** An entry of a reset not learned again yet. */
-function tombstone(name: string, resetAt: string): FileEntry {
-  return { name, baseline: undefined, resetAt: Date.parse(resetAt) }
-}
 
 /** A file as perfwatch writes it: the baselines, then the resets, one per line. */
 function fileText(baselines: FileEntry[], resets: FileEntry[] = []): string {

@@ -26,7 +26,14 @@ import {
   type StoreOptions,
   type StoreSource,
 } from '../../src/storage/baseline-store.js'
-import { establish, fileTracker, jsonMessage } from '../helpers/baseline-file.js'
+import {
+  establish,
+  fileTracker,
+  jsonMessage,
+  LEARNED_AT,
+  learned,
+  tombstone,
+} from '../helpers/baseline-file.js'
 import { ERROR, INFO, type LogLine, logSink } from '../helpers/log-sink.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -206,18 +213,7 @@ afterEach(() => {
 })
 
 const CODE = 'PERFWATCH_BASELINE_FILE'
-const LEARNED_AT = new Date('2026-11-02T00:00:00.000Z')
 const at = (iso: string) => Date.parse(iso)
-
-/** An entry with a baseline of 10 samples from `base` ms. */
-function learned(name: string, resetAt = 0, base = 10, learnedAt = LEARNED_AT): FileEntry {
-  const samples = Float64Array.from({ length: 10 }, (_, i) => base + i)
-  return { name, baseline: Baseline.fromSamples(name, samples, {}, learnedAt), resetAt }
-}
-
-function tombstone(name: string, resetAt: string): FileEntry {
-  return { name, baseline: undefined, resetAt: at(resetAt) }
-}
 
 /** A file in the layout perfwatch writes, each entry's line given as is. */
 function fileText(baselines: string[], resets: string[] = []): string {
