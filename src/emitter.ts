@@ -7,6 +7,7 @@ export const EVENT_NAMES: readonly TrackerEventName[] = [
   'baseline-unstable',
   'stall',
   'process-slowdown',
+  'threshold',
 ]
 
 /** A minimal typed emitter: listeners are called in order; one that throws is reported. */
@@ -18,6 +19,7 @@ export class Emitter {
     'baseline-unstable': [],
     stall: [],
     'process-slowdown': [],
+    threshold: [],
   }
 
   on<K extends TrackerEventName>(name: K, listener: TrackerListener<K>): void {

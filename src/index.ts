@@ -18,8 +18,11 @@ export {
   InvalidOptionError,
   NotEnoughSamplesError,
   PerfwatchError,
+  StageFileError,
   TrackerExistsError,
   UnknownOperationError,
+  UnknownRunError,
+  UnknownStageError,
   UnknownTimerError,
   WARNING_CODES,
 } from './core/errors.js'
@@ -30,17 +33,31 @@ export type {
   BaselineEvent,
   BaselineUnstableEvent,
   DegradationEvent,
+  DurationThresholdEvent,
+  ErrorRateThresholdEvent,
   OperationState,
   OperationStats,
+  OperationThresholds,
   ProcessSlowdownEvent,
   Quantiles,
+  RecommendedThresholds,
   RecoveryEvent,
   StallEvent,
   SystemSummary,
+  ThresholdBasis,
+  ThresholdEvent,
+  ThresholdViolations,
   TrackerEventName,
   TrackerEvents,
   TrackerListener,
 } from './core/snapshot.js'
+export type {
+  AttributeValue,
+  ServiceCalls,
+  StageMetric,
+  TokenCounts,
+} from './core/stage-metric.js'
+export { MIN_ERROR_RATE_SAMPLES } from './core/thresholds.js'
 export { MAX_DURATION_MS } from './core/validate.js'
 export type {
   ClassDecorator,
@@ -57,6 +74,22 @@ export {
 } from './decorators.js'
 export { getPerformanceTracker, timeOperation } from './default-tracker.js'
 export type { TrackerOptions } from './options.js'
+export type {
+  Bottleneck,
+  BottleneckReason,
+  Budget,
+  Recommendation,
+  RecommendationKind,
+  RunAnalysis,
+  StageAnalysis,
+  StageThresholds,
+} from './report/run-analysis.js'
+export type { ResponseTimes, RunSummary, StageStatistics } from './report/stage-statistics.js'
+export type { ApiCall, EndOptions, StageContext } from './stages/stage-context.js'
+export { currentStage } from './stages/stage-context.js'
+export { STAGE_FILE_FORMAT, STAGE_FILE_VERSION } from './stages/stage-file.js'
+export type { CsvExport, StageThresholdEvent, StageTrackerOptions } from './stages/stage-tracker.js'
+export { StageTracker } from './stages/stage-tracker.js'
 export type { BaselineFile, StoredBaseline } from './storage/baseline-file.js'
 export { FILE_FORMAT, FILE_VERSION } from './storage/baseline-file.js'
 export type { RecordOptions } from './tracker.js'

@@ -1,9 +1,14 @@
 import { type Clock, defaultClock } from './core/clock.js'
 import { DEFAULTS } from './core/defaults.js'
 import { MIN_DETECTION_SAMPLES } from './core/detection.js'
-import { InvalidOptionError } from './core/errors.js'
+import { describeValue, InvalidOptionError } from './core/errors.js'
 import type { Logger } from './core/logger.js'
-import { isCount, isObject } from './core/validate.js'
+import {
+  normalizeThresholds,
+  type OperationThresholds,
+  thresholdsProblem,
+} from './core/thresholds.js'
+import { isCount, isName, isObject, MAX_NAME_LENGTH } from './core/validate.js'
 import { createDefaultLogger } from './log.js'
 import { MAX_OPEN_TIMERS } from './timers.js'
 
@@ -104,6 +109,17 @@ export interface TrackerOptions {
    * is logged (see file-format.md). @default 67108864 (64 MiB)
    */
   maxFileBytes?: number
+  /**
+   * Fixed budgets per operation name: `{ 'db.query': { warnMs: 200, criticalMs: 1000,
+   * maxErrorRate: 0.05 } }`. A successful call above `criticalMs` is a `critical` violation,
+   * above `warnMs` a `warning`; a failure that leaves the window's error rate above
+   * `maxErrorRate` (with at least 20 samples in the window) an error-rate violation. Each is
+   * counted (`thresholdViolations`), logged (rate-limited by `warningIntervalMs`) and emitted as a
+   * `threshold` event. `recommendThresholds()`'s result can be passed as it is (`basedOn` is
+   * ignored). Change them later with `setThresholds`.
+   * @default {}
+   */
+  thresholds?: Record<string, OperationThresholds>
 }
 
 /** Options after defaults and validation. */
@@ -202,7 +218,36 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
     idleAfterMs: integer(options, 'idleAfterMs'),
     watchProcess,
     maxFileBytes: integer(options, 'maxFileBytes'),
+    thresholds: resolveThresholds(options.thresholds),
   }
+}
+
+/**
+ * The `thresholds` option: an object of operation names to thresholds, each checked as
+ * `setThresholds` checks it; the result holds normalised copies (no `basedOn`, no undefined
+ * budgets; an operation with none is left out).
+ */
+function resolveThresholds(value: unknown): Record<string, OperationThresholds> {
+  if (value === undefined) return { ...DEFAULTS.thresholds }
+  if (!isObject(value)) {
+    throw new InvalidOptionError('thresholds', 'an object of operation names to thresholds', value)
+  }
+  const entries: Array<[string, OperationThresholds]> = []
+  for (const [name, thresholds] of Object.entries(value)) {
+    if (!isName(name)) {
+      throw new InvalidOptionError(
+        'thresholds',
+        `thresholds has an invalid operation name ${describeValue(name)}: names are non-empty ` +
+          `strings of at most ${MAX_NAME_LENGTH} characters`,
+      )
+    }
+    const problem = thresholdsProblem(thresholds, `thresholds[${describeValue(name)}]`)
+    if (problem !== undefined) throw new InvalidOptionError('thresholds', problem)
+    const normalized = normalizeThresholds(thresholds as OperationThresholds)
+    if (normalized !== null) entries.push([name, normalized])
+  }
+  // fromEntries defines properties: an operation named "__proto__" keeps its thresholds.
+  return Object.fromEntries(entries)
 }
 
 /** The value given, or the default if undefined; null is a value (only storagePath takes it). */
@@ -240,7 +285,8 @@ function decimal(options: TrackerOptions, name: NumberOption): number {
   return value
 }
 
-function isLogger(value: unknown): value is Logger {
+/** True for what perfwatch can log through: `info`, `warn` and `error` methods (pino, console). */
+export function isLogger(value: unknown): value is Logger {
   const logger = value as Partial<Logger> | null
   return (
     typeof logger === 'object' &&
@@ -254,13 +300,17 @@ function isLogger(value: unknown): value is Logger {
 
 /**
  * Names the closest valid option within 3 edits, ignoring case (the same ignoring case is 0
- * edits; of equally close ones, the first in DEFAULTS), else lists them.
+ * edits; of equally close ones, the first in `names`), else lists them. `names` defaults to the
+ * tracker's options; `StageTracker` passes its own.
  */
-function unknownOption(key: string): InvalidOptionError {
+export function unknownOption(
+  key: string,
+  names: readonly string[] = OPTION_NAMES,
+): InvalidOptionError {
   const lower = key.toLowerCase()
   let closest: string | undefined
   let closestDistance = 4
-  for (const name of OPTION_NAMES) {
+  for (const name of names) {
     // The distance is at least the difference in length: skip names more than 3 edits away
     // unseen, so a long key costs nothing.
     // Stryker disable next-line ConditionalExpression: not skipping gives the same result, slower
@@ -272,9 +322,7 @@ function unknownOption(key: string): InvalidOptionError {
     }
   }
   const hint =
-    closest === undefined
-      ? `valid options are ${OPTION_NAMES.join(', ')}`
-      : `did you mean ${closest}?`
+    closest === undefined ? `valid options are ${names.join(', ')}` : `did you mean ${closest}?`
   return new InvalidOptionError(key, `Unknown option ${JSON.stringify(key)}: ${hint}`)
 }
 

@@ -17,6 +17,13 @@ import type {
   TrackerEventName,
   TrackerListener,
 } from './core/snapshot.js'
+import {
+  normalizeThresholds,
+  type OperationThresholds,
+  type RecommendedThresholds,
+  recommendFrom,
+  thresholdsProblem,
+} from './core/thresholds.js'
 import { checkName, checkObject, isDuration, MAX_DURATION_MS } from './core/validate.js'
 import { createMethodDecorator, type TimeOperationDecorator } from './decorators.js'
 import { runSoon } from './defer.js'
@@ -34,6 +41,7 @@ import { Reporter } from './reporter.js'
 import { SlowCallLog } from './slow-calls.js'
 import type { FileEntry } from './storage/baseline-file.js'
 import { BaselineStore } from './storage/baseline-store.js'
+import { ThresholdLog } from './threshold-log.js'
 import { TimerTable } from './timers.js'
 import { createTimedFunction, type TimedTarget } from './timing.js'
 
@@ -106,6 +114,8 @@ export class PerformanceTracker {
   private baselineChanges = 0
   /** The per-sample rule's log lines: at most one per `warningIntervalMs` for the tracker. */
   private readonly slowCalls: SlowCallLog
+  /** Fixed budgets by operation name, normalised; also for names not seen yet. */
+  private readonly thresholds = new Map<string, OperationThresholds>()
   /** Stops watching the process for stalls (`watchProcess`); a no-op when not watching. */
   private readonly unwatchProcess: () => void
 
@@ -138,11 +148,25 @@ export class PerformanceTracker {
       this.options.detectionToleranceMs,
       this.reportInternalError,
     )
+    const thresholdLog = new ThresholdLog(
+      this.logger,
+      safeClock,
+      this.emitter,
+      this.options.warningIntervalMs,
+      this.reportInternalError,
+    )
+    for (const [name, thresholds] of Object.entries(this.options.thresholds)) {
+      this.thresholds.set(name, thresholds)
+    }
     const reporter = new Reporter(this.logger, safeClock, this.emitter, this.reportInternalError)
     this.reporter = reporter
     this.listener = {
       onSlowSample: (operation, durationMs, endMs, callMetadata, endMetadata) =>
         this.slowCalls.add(operation, durationMs, endMs, callMetadata, endMetadata),
+      onThresholdExceeded: (operation, severity, durationMs, thresholdMs, endMs) =>
+        thresholdLog.duration(operation, severity, durationMs, thresholdMs, endMs),
+      onErrorRateExceeded: (operation, errorRate, maxErrorRate, sampleCount, endMs) =>
+        thresholdLog.errorRate(operation, errorRate, maxErrorRate, sampleCount, endMs),
       onTransition: (operation, transition, incident) => {
         reporter.transition(operation, transition, incident, this.loopUtilization())
         this.checkProcessSlowdown()
@@ -331,8 +355,9 @@ export class PerformanceTracker {
   /**
    * Calls `listener` with a plain event object: `degradation` when an operation enters a
    * sustained degradation, `recovery` when it is back to its baseline, `baseline` when a baseline
-   * is established, matured, refreshed, accepted or reset. A listener that throws is logged and
-   * does not disturb recording.
+   * is established, matured, refreshed, accepted or reset, `threshold` for each violation of a
+   * fixed budget (see `setThresholds`). A listener that throws is logged and does not disturb
+   * recording.
    * @throws InvalidArgumentError for an unknown event name or a listener that is not a function.
    */
   on<K extends TrackerEventName>(name: K, listener: TrackerListener<K>): this {
@@ -371,6 +396,71 @@ export class PerformanceTracker {
       const successes = Math.round((stats.successRate ?? 0) * stats.sampleCount)
       throw new NotEnoughSamplesError(name, successes, this.options.baselineSamples)
     }
+  }
+
+  /**
+   * Sets the fixed budgets of `name` (`warnMs`, `criticalMs`, `maxErrorRate`, each optional), or
+   * removes them with `null`; for an operation not seen yet too, like the `thresholds` option.
+   * From the next sample on, a successful call above `criticalMs` is a `critical` violation,
+   * above `warnMs` (exactly `warnMs` is within it) a `warning`; a failure that leaves the
+   * window's error rate above `maxErrorRate` (with at least 20 samples in the window) an
+   * error-rate violation. Violations are counted in `getOperationStats(name).thresholdViolations`
+   * (counts are kept when budgets change), logged at most once per `warningIntervalMs` per
+   * operation and kind, and emitted as `threshold` events. A `basedOn` field (from
+   * `recommendThresholds()`) is ignored. Nothing recorded is changed.
+   * @throws InvalidArgumentError, changing nothing, for an invalid name, thresholds that are not
+   * an object (or null), an unknown key, a budget that is not a number of ms in [0, 1e12), a
+   * `criticalMs` below `warnMs`, or a `maxErrorRate` outside [0, 1].
+   * @example
+   * tracker.setThresholds('db.query', { warnMs: 200, criticalMs: 1000, maxErrorRate: 0.05 })
+   */
+  setThresholds(name: string, thresholds: OperationThresholds | null): void {
+    checkName(name)
+    let normalized: OperationThresholds | null = null
+    if (thresholds !== null) {
+      const problem = thresholdsProblem(thresholds, 'thresholds')
+      if (problem !== undefined) throw new InvalidArgumentError(problem)
+      normalized = normalizeThresholds(thresholds)
+    }
+    if (normalized === null) this.thresholds.delete(name)
+    else this.thresholds.set(name, normalized)
+    this.operations.get(name)?.setThresholds(normalized)
+  }
+
+  /**
+   * The fixed budgets of `name` (a copy, with only the budgets that are set), or `undefined`
+   * when it has none.
+   * @throws InvalidArgumentError for an invalid name.
+   */
+  getThresholds(name: string): OperationThresholds | undefined {
+    checkName(name)
+    const thresholds = this.thresholds.get(name)
+    return thresholds === undefined ? undefined : { ...thresholds }
+  }
+
+  /**
+   * Budgets proposed from each operation's baseline, by name, for operations that have one (those
+   * learning their first baseline, and `perfwatch.overflow`, are left out): `warnMs` = the
+   * baseline's p95 x 1.5, `criticalMs` = its p99 x 2 (at least `warnMs`), each rounded up to 2
+   * significant digits (`123.4` → 130, `0.873` → 0.88), with `basedOn: { p95, p99, sampleCount }`
+   * (the numbers they came from; `sampleCount` 100 for a first baseline, 1,000 once mature). The
+   * result can be passed as it is as the `thresholds` option or to `setThresholds` (which ignore
+   * `basedOn`); this method sets nothing.
+   * @example
+   * writeFileSync('budgets.json', JSON.stringify(tracker.recommendThresholds(), null, 2))
+   * // after a review: new PerformanceTracker({ thresholds: JSON.parse(readFileSync('budgets.json', 'utf8')) })
+   */
+  recommendThresholds(): Record<string, RecommendedThresholds> {
+    const entries: Array<[string, RecommendedThresholds]> = []
+    for (const operation of this.operations.values()) {
+      const baseline = operation.baseline
+      if (baseline === undefined || operation.name === OVERFLOW_OPERATION) continue
+      const { p95, p99, sampleCount } = baseline
+      const recommended = recommendFrom({ p95, p99, sampleCount })
+      if (recommended !== undefined) entries.push([operation.name, recommended])
+    }
+    // fromEntries defines properties: an operation named "__proto__" is listed as such.
+    return Object.fromEntries(entries)
   }
 
   /**
@@ -464,6 +554,8 @@ export class PerformanceTracker {
   /** A new operation, with its baseline or last reset from the file when it has one. */
   private createOperation(name: string): Operation {
     const operation = new Operation(name, this.operationConfig, this.listener)
+    const thresholds = this.thresholds.get(name)
+    if (thresholds !== undefined) operation.setThresholds(thresholds)
     const stored = this.store?.entryOf(name)
     if (stored !== undefined) operation.restore(stored.baseline, stored.resetAt)
     this.operations.set(name, operation)

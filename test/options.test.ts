@@ -55,6 +55,7 @@ describe('defaults', () => {
       idleAfterMs: 60_000,
       watchProcess: true,
       maxFileBytes: 64 * 1024 * 1024,
+      thresholds: {},
     })
   })
 
@@ -302,6 +303,7 @@ describe('unknown options', () => {
         'watchProcess',
         'maxBaselineChange',
         'maxFileBytes',
+        'thresholds',
       ].sort(),
     )
   })

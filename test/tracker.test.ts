@@ -118,11 +118,12 @@ describe('baselines', () => {
     expect(t.getOperationStats('op')?.baseline).toBeUndefined()
     t.record('op', 100)
     const baseline = t.getOperationStats('op')?.baseline
-    expect(baseline).toMatchObject({ operation: 'op', p50: 3, p75: 4, p95: 100, sampleCount: 5 })
+    expect(baseline).toMatchObject({ operation: 'op', p50: 3, p75: 4, sampleCount: 5 })
+    expect(baseline?.p95).toBeCloseTo(80.8, 10) // h = 4 * 0.95 = 3.8 → 4 + 0.8 * 96
     expect(new Date(baseline?.establishedAt ?? '').toISOString()).toBe(baseline?.establishedAt)
     await nextTurn() // the line is logged after the call
     expect(lines.filter((l) => l.level === INFO).map((l) => l.msg)).toEqual([
-      'Baseline established for op: p50 3.0ms, p95 100ms over 5 samples',
+      'Baseline established for op: p50 3.0ms, p95 81ms over 5 samples',
     ])
   })
 
@@ -136,8 +137,9 @@ describe('baselines', () => {
 
   it('counts a sample as slow only strictly above the threshold', () => {
     const { tracker: t } = tracker({ baselineSamples: 5 })
-    for (const d of [1, 2, 3, 4, 100]) t.record('op', d) // p95 100, mean + 2 sd about 109
-    const threshold = 100
+    for (const d of [1, 2, 3, 4, 100]) t.record('op', d) // p95 80.8, mean + 2 sd about 109
+    const threshold = t.getOperationStats('op')?.baseline?.p95 as number
+    expect(threshold).toBeCloseTo(80.8, 10)
     t.record('op', threshold)
     expect(t.getOperationStats('op')?.degradedCount).toBe(0)
     t.record('op', threshold + 1e-9)
@@ -146,13 +148,13 @@ describe('baselines', () => {
 
   it('logs a structured slow-call line for a degraded sample', () => {
     const { tracker: t, lines } = tracker({ baselineSamples: 10 })
-    for (let i = 0; i < 10; i++) t.record('db.query', 90 + i) // p95 99, mean 94.5
+    for (let i = 0; i < 10; i++) t.record('db.query', 90 + i) // p95 98.55 (h = 8.55), mean 94.5
     t.record('db.query', 250, { metadata: { table: 'orders' } })
     const warning = lines.find((l) => l.level === WARN)
     expect(warning).toMatchObject({
       operation: 'db.query',
       durationMs: 250,
-      baselineP95: 99,
+      baselineP95: 98.55,
       baselineMean: 94.5,
       rule: 'p95',
       metadata: { table: 'orders' },

@@ -16,7 +16,8 @@ import { checkName, isCount, isDuration, MAX_DURATION_MS } from './validate.js'
 /** The numbers of a baseline, as `getOperationStats(name).baseline` reports them. */
 export interface BaselineSummary extends Quantiles {
   operation: string
-  // p50 … p99: exact order statistics (nearest rank) of the samples it was built from, in ms.
+  // p50 … p99: exact R-7 quantiles (core/stats.ts) of the samples it was built from, in ms; a
+  // merged or refreshed baseline's come from the merged digest, a loaded one's as stored.
   /** Exact mean and sample standard deviation of those samples, in ms. */
   mean: number
   stdDev: number

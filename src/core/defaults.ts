@@ -6,7 +6,7 @@ import { defaultClock } from './clock.js'
  * when called directly. Here rather than in options.ts because the core may not import the
  * runtime (docs/design.md). `logger: undefined` stands for a new pino logger per tracker;
  * `watchProcess: undefined` for true with the default clock, false with an injected one;
- * `refreshSamples` is at least `windowSize`.
+ * `refreshSamples` is at least `windowSize`; `thresholds: {}`: no operation has fixed budgets.
  */
 export const DEFAULTS = {
   windowSize: 1000,
@@ -30,4 +30,5 @@ export const DEFAULTS = {
   idleAfterMs: 60_000,
   watchProcess: undefined,
   maxFileBytes: 64 * 1024 * 1024,
+  thresholds: {},
 } as const

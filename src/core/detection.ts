@@ -4,7 +4,10 @@
  * Each successful sample is scored by the band of the baseline it falls in, cut at the
  * baseline's own exact quantiles p50, p75, p95 and p99. Under healthy traffic the band
  * probabilities are (.50, .25, .20, .04, .01) whatever the latency distribution, so false alarms
- * do not depend on its shape. Two one-sided integer CUSUMs add band scores:
+ * do not depend on its shape. The quantiles are R-7 (core/stats.ts): a cut between two order
+ * statistics puts every duration the baseline holds in the band a cut on the lower one would
+ * (ties fall low), which for 1,000 samples is the nearest rank the limits were calibrated with
+ * (docs/design.md). Two one-sided integer CUSUMs add band scores:
  *
  *   - shift: weights round(10 · ln(π1/π0)) for π1 the Lehmann alternative S1 = S0^(2/3), a shift
  *     of the whole distribution (a 1.5x slower exponential);

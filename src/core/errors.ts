@@ -13,13 +13,17 @@ export const ERROR_CODES = {
   trackerExists: 'PERFWATCH_TRACKER_EXISTS',
   unknownOperation: 'PERFWATCH_UNKNOWN_OPERATION',
   notEnoughSamples: 'PERFWATCH_NOT_ENOUGH_SAMPLES',
+  stageFile: 'PERFWATCH_STAGE_FILE',
+  unknownRun: 'PERFWATCH_UNKNOWN_RUN',
+  unknownStage: 'PERFWATCH_UNKNOWN_STAGE',
 } as const
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES]
 
 /**
- * Codes of what perfwatch reports but never throws: the `process.emitWarning` it emits, and the
- * `code` field of its log lines about its own limits and failures.
+ * Codes of what perfwatch reports but never throws: the `process.emitWarning` it emits, the
+ * `code` field of its log lines about its own limits and failures, and of its lines about a
+ * fixed budget exceeded (`threshold`).
  */
 export const WARNING_CODES = {
   untimedMethod: 'PERFWATCH_UNTIMED_METHOD',
@@ -27,6 +31,8 @@ export const WARNING_CODES = {
   tooManyOperations: 'PERFWATCH_TOO_MANY_OPERATIONS',
   timersEvicted: 'PERFWATCH_TIMERS_EVICTED',
   baselineRefused: 'PERFWATCH_BASELINE_REFUSED',
+  threshold: 'PERFWATCH_THRESHOLD',
+  stageEnded: 'PERFWATCH_STAGE_ENDED',
 } as const
 
 /** Marks perfwatch's errors; `Symbol.for`, so two copies of the package recognise each other's. */
@@ -107,6 +113,53 @@ export class BaselineFileError extends PerfwatchError {
   }
 }
 
+/**
+ * A stage metric file or folder could not be read or written: thrown by `StageTracker`'s readers
+ * and `exportMetricsCsv`; logged, never thrown, for a metric file a stage could not write or a
+ * file the statistics skipped.
+ */
+export class StageFileError extends PerfwatchError {
+  readonly path: string
+
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.stageFile, `${path}: ${message}`, options)
+    this.path = path
+  }
+}
+
+/** A `StageTracker` reader was asked for a run that has no stage metrics. */
+export class UnknownRunError extends PerfwatchError {
+  readonly runId: string
+
+  constructor(runId: string, knownRuns: readonly string[]) {
+    const shown = knownRuns.slice(0, 5).map((r) => JSON.stringify(r))
+    if (knownRuns.length > 5) shown.push(`and ${knownRuns.length - 5} more`)
+    const known = knownRuns.includes(runId)
+      ? 'its folder has no readable metric file (each file skipped was logged with PERFWATCH_STAGE_FILE)'
+      : knownRuns.length === 0
+        ? 'there are no runs yet'
+        : `runs with metrics, newest first: ${shown.join(', ')}`
+    super(ERROR_CODES.unknownRun, `No stage metrics for run ${JSON.stringify(runId)}: ${known}`)
+    this.runId = runId
+  }
+}
+
+/** `getStageStatistics` was asked for a stage the run has no metrics of. */
+export class UnknownStageError extends PerfwatchError {
+  readonly runId: string
+  readonly stage: string
+
+  constructor(runId: string, stage: string, knownStages: readonly string[]) {
+    super(
+      ERROR_CODES.unknownStage,
+      `Run ${JSON.stringify(runId)} has no metrics of stage ${JSON.stringify(stage)}; its stages ` +
+        `are ${knownStages.map((s) => JSON.stringify(s)).join(', ')}`,
+    )
+    this.runId = runId
+    this.stage = stage
+  }
+}
+
 /** `getPerformanceTracker(options)` was called with options after the default tracker existed. */
 export class TrackerExistsError extends PerfwatchError {
   constructor() {
@@ -130,7 +183,7 @@ export class InvalidOptionError extends RangeError {
   /** Any other message, such as `Unknown option "windowsize": did you mean windowSize?` */
   constructor(option: string, message: string)
   constructor(option: string, text: string, ...actual: unknown[]) {
-    super(actual.length === 0 ? text : `${option} must be ${text}, got ${describe(actual[0])}`)
+    super(actual.length === 0 ? text : `${option} must be ${text}, got ${describeValue(actual[0])}`)
     this.name = 'InvalidOptionError'
     this.option = option
   }
@@ -148,7 +201,7 @@ export class InvalidArgumentError extends TypeError {
   /** Any other message, such as `@timeOperation decorates class methods only` */
   constructor(message: string)
   constructor(text: string, ...rest: unknown[]) {
-    super(rest.length === 0 ? text : `${text} must be ${rest[0]}, got ${describe(rest[1])}`)
+    super(rest.length === 0 ? text : `${text} must be ${rest[0]}, got ${describeValue(rest[1])}`)
     this.name = 'InvalidArgumentError'
   }
 }
@@ -160,7 +213,7 @@ export class InvalidDurationError extends RangeError {
   constructor(operation: string, actual: unknown) {
     super(
       `durationMs for ${JSON.stringify(operation)} must be a number in [0, 1e12) ` +
-        `(milliseconds), got ${describe(actual)}; nothing was recorded`,
+        `(milliseconds), got ${describeValue(actual)}; nothing was recorded`,
     )
     this.name = 'InvalidDurationError'
   }
@@ -175,7 +228,8 @@ for (const type of [
   Object.defineProperty(type.prototype, PERFWATCH_ERROR, { value: true })
 }
 
-function describe(value: unknown): string {
+/** A value as an error message shows it: strings quoted and cut when long, objects by kind. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') {
     // A name of a megabyte must not make a message of a megabyte.
     return value.length > 80

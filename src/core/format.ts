@@ -56,3 +56,22 @@ export function formatList(items: readonly string[], max = 10): string {
   const shown = items.slice(0, max).join(', ')
   return items.length > max ? `${shown}, and ${items.length - max} more` : shown
 }
+
+/**
+ * Two latencies read side by side, such as a duration and the budget it went over, printed so
+ * they read differently whenever they differ: `formatLatency` of each, or more digits when
+ * both would round to the same text (`30.4ms` and `30ms`, never `30ms` and `30ms`).
+ */
+export function formatLatencies(aMs: number, bMs: number): [string, string] {
+  const a = formatLatency(aMs)
+  const b = formatLatency(bMs)
+  if (a !== b || aMs === bMs) return [a, b]
+  return [formatPrecisely(aMs), formatPrecisely(bMs)]
+}
+
+/** `30.4ms`, `2.0437s`: up to three decimals of ms below 1 s, four of s above, zeros trimmed. */
+function formatPrecisely(durationMs: number): string {
+  return durationMs >= 1000
+    ? `${Number((durationMs / 1000).toFixed(4))}s`
+    : `${Number(durationMs.toFixed(3))}ms`
+}

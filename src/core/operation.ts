@@ -12,7 +12,8 @@ import {
 import { Incident } from './incident.js'
 import type { BaselineChange, OperationState, OperationStats } from './snapshot.js'
 import { type Summary, summarize } from './stats.js'
-import { allDurations, newestSuccesses, successfulDurations } from './window.js'
+import { MIN_ERROR_RATE_SAMPLES, type OperationThresholds } from './thresholds.js'
+import { allDurations, isFailure, newestSuccesses, successfulDurations } from './window.js'
 
 /** Calls per second are measured over windows of at least this long. */
 const RATE_WINDOW_MS = 1000
@@ -29,6 +30,28 @@ export interface OperationListener {
     endMs: number,
     callMetadata: unknown,
     endMetadata: unknown,
+  ): void
+  /**
+   * A successful call above a fixed budget: `criticalMs` (`critical`) or `warnMs` (`warning`);
+   * `thresholdMs` is the budget exceeded. Counted in `thresholdViolations` before the call.
+   */
+  onThresholdExceeded(
+    operation: Operation,
+    severity: 'warning' | 'critical',
+    durationMs: number,
+    thresholdMs: number,
+    endMs: number,
+  ): void
+  /**
+   * A failure left the window's error rate (`errorRate` of its `sampleCount` samples) above
+   * `maxErrorRate`. Counted in `thresholdViolations` before the call.
+   */
+  onErrorRateExceeded(
+    operation: Operation,
+    errorRate: number,
+    maxErrorRate: number,
+    sampleCount: number,
+    endMs: number,
   ): void
   onBaseline(operation: Operation, change: BaselineChange): void
   /**
@@ -85,7 +108,9 @@ export interface OperationConfig {
 /**
  * The state of one operation and the hot path. Recording a sample is O(1) and allocates
  * nothing: a write into a Float64Array ring, counters, one comparison against a threshold
- * precomputed when the baseline changed, and the detector's constant-time update.
+ * precomputed when the baseline or the fixed budgets changed (the lower of the per-sample rule's
+ * and the budgets'; which rule fired is sorted out only above it), and the detector's
+ * constant-time update. The error-rate budget is checked on failures only.
  *
  * The ring's layout and its read side are in window.ts; the write stays here, inline.
  *
@@ -119,8 +144,20 @@ export class Operation {
   private uncheckedCount = 0
   private readonly capacity: number
   private readonly refreshSamples: number
-  /** `baseline.slowAboveMs`, or Infinity without a baseline: one compare per sample. */
+  /** `baseline.slowAboveMs`, or Infinity without a baseline: the per-sample rule. */
   private slowAboveMs = Number.POSITIVE_INFINITY
+  /**
+   * `min(slowAboveMs, budgets.aboveMs)`: the one comparison per successful sample. Without budgets
+   * it is `slowAboveMs`, so such an operation costs what it did before budgets existed.
+   */
+  private checkAboveMs = Number.POSITIVE_INFINITY
+  /**
+   * The fixed budgets' state, created when budgets are first set and kept (with its counts) when
+   * they are removed; null for an operation that never had any. One field rather than a dozen:
+   * with 1,000 operations recorded round-robin, a dozen more fields on every operation cost ~8 %
+   * (test/bench hotpath, record1000), budgets or not.
+   */
+  private budgets: BudgetState | null = null
   private learning: Float64Array | null
   private learned = 0
   /** Failures while learning, in stored samples' worth (each counts 1 / learningStride). */
@@ -186,17 +223,47 @@ export class Operation {
     this.durations[i] = durationMs + 0 // a -0 success would read as a 0 ms failure
     const detector = this.detector
     if (detector === null) {
-      if (durationMs > this.slowAboveMs)
-        this.slowSample(durationMs, endMs, callMetadata, endMetadata)
+      if (durationMs > this.checkAboveMs)
+        this.aboveCheck(durationMs, endMs, callMetadata, endMetadata)
       this.learn(durationMs, endMs) // without a detector there is always a learning buffer
       return
     }
-    if (durationMs > this.slowAboveMs) this.slowSample(durationMs, endMs, callMetadata, endMetadata)
+    if (durationMs > this.checkAboveMs)
+      this.aboveCheck(durationMs, endMs, callMetadata, endMetadata)
     const transition = detector.score(detector.bandOf(durationMs), endMs)
     if (transition !== NO_CHANGE) this.transition(transition, endMs)
     if (this.refreshSamples !== 0 && ++this.sinceRefresh >= this.refreshSamples) {
       this.refreshDue(detector)
     }
+  }
+
+  /**
+   * Sets the fixed budgets (valid and normalised by the caller: only the keys that are set), or
+   * removes them (null). Violations counted so far are kept.
+   */
+  setThresholds(thresholds: OperationThresholds | null): void {
+    if (thresholds === null && this.budgets === null) return
+    const budgets = this.budgets ?? new BudgetState()
+    this.budgets = budgets
+    budgets.thresholds = thresholds
+    budgets.warnAboveMs = thresholds?.warnMs ?? Number.POSITIVE_INFINITY
+    budgets.criticalAboveMs = thresholds?.criticalMs ?? Number.POSITIVE_INFINITY
+    budgets.aboveMs = Math.min(budgets.warnAboveMs, budgets.criticalAboveMs)
+    this.setSlowAbove(this.slowAboveMs)
+    const maxErrorRate = thresholds?.maxErrorRate
+    if (maxErrorRate === undefined) {
+      budgets.maxErrorRate = Number.POSITIVE_INFINITY
+      budgets.failureNumbers = null
+    } else {
+      budgets.maxErrorRate = maxErrorRate
+      if (budgets.failureNumbers === null) this.numberFailures(budgets)
+    }
+  }
+
+  /** The fixed budgets (a copy), or null without. */
+  get thresholds(): OperationThresholds | null {
+    const thresholds = this.budgets?.thresholds ?? null
+    return thresholds === null ? null : { ...thresholds }
   }
 
   /**
@@ -213,7 +280,7 @@ export class Operation {
     this.resetAt = resetAt
     this.refusals = 0
     this.baseline = undefined
-    this.slowAboveMs = Number.POSITIVE_INFINITY
+    this.setSlowAbove(Number.POSITIVE_INFINITY)
     this.detector = null
     this.incident = null
     this.startLearning()
@@ -272,7 +339,7 @@ export class Operation {
       maxChange,
     })
     this.baseline = refreshed
-    this.slowAboveMs = refreshed.slowAboveMs
+    this.setSlowAbove(refreshed.slowAboveMs)
     detector.setBands(refreshed)
     this.listener.onBaseline(this, 'refreshed')
     return true
@@ -304,6 +371,12 @@ export class Operation {
       degradedCount: this.slowCount,
       degradationRate: checked > 0 ? this.slowCount / checked : 0,
       detector: this.detector?.stats() ?? null,
+      thresholds: this.thresholds,
+      thresholdViolations: {
+        warning: this.budgets?.warningCount ?? 0,
+        critical: this.budgets?.criticalCount ?? 0,
+        errorRate: this.budgets?.errorRateCount ?? 0,
+      },
     }
     if (this.baseline !== undefined) stats.baseline = this.baseline.toSummary()
     return stats
@@ -348,6 +421,52 @@ export class Operation {
     this.learningFailures += 1 / this.learningStride
     const transition = this.detector?.failure(endMs) ?? NO_CHANGE
     if (transition !== NO_CHANGE) this.transition(transition, endMs)
+    const budgets = this.budgets
+    if (budgets !== null && budgets.failureNumbers !== null) {
+      this.checkErrorRate(budgets, budgets.failureNumbers, endMs)
+    }
+  }
+
+  /**
+   * After a failure (already in the window): counts the failures in the window (O(1) amortised,
+   * see `BudgetState.failureNumbers`) and reports a violation when their share is above `maxErrorRate` with
+   * at least `MIN_ERROR_RATE_SAMPLES` samples in the window (or a full window, if smaller).
+   */
+  private checkErrorRate(budgets: BudgetState, numbers: Float64Array, endMs: number): void {
+    const length = numbers.length
+    const leftBefore = this.totalCount - this.count // samples numbered up to this have left
+    let tail = budgets.failureTail
+    let inWindow = budgets.failuresInWindow
+    while (inWindow > 0 && (numbers[tail] as number) <= leftBefore) {
+      tail = tail + 1 === length ? 0 : tail + 1
+      inWindow--
+    }
+    const slot = tail + inWindow
+    numbers[slot >= length ? slot - length : slot] = this.totalCount
+    budgets.failureTail = tail
+    budgets.failuresInWindow = ++inWindow
+    if (this.count < Math.min(MIN_ERROR_RATE_SAMPLES, this.capacity)) return
+    const errorRate = inWindow / this.count
+    if (errorRate > budgets.maxErrorRate) {
+      budgets.errorRateCount++
+      this.listener.onErrorRateExceeded(this, errorRate, budgets.maxErrorRate, this.count, endMs)
+    }
+  }
+
+  /** Fills `failureNumbers` from the window as it is (when a `maxErrorRate` is set). */
+  private numberFailures(budgets: BudgetState): void {
+    const numbers = new Float64Array(this.capacity)
+    let found = 0
+    // The oldest sample is at head - count (wrapping), numbered totalCount - count + 1.
+    for (let k = 0; k < this.count; k++) {
+      const slot = (this.head - this.count + k + this.capacity) % this.capacity
+      if (isFailure(this.durations[slot] as number)) {
+        numbers[found++] = this.totalCount - this.count + 1 + k
+      }
+    }
+    budgets.failureNumbers = numbers
+    budgets.failureTail = 0
+    budgets.failuresInWindow = found
   }
 
   private transition(transition: Transition, endMs: number): void {
@@ -382,6 +501,41 @@ export class Operation {
     const isClean = !this.hadIncident && !detector.isDegraded
     this.hadIncident = detector.isDegraded
     if (isClean) this.listener.onRefreshDue(this)
+  }
+
+  /** Above `checkAboveMs`: which rules fired, the per-sample rule, a budget, or both. */
+  private aboveCheck(
+    durationMs: number,
+    endMs: number,
+    callMetadata: unknown,
+    endMetadata: unknown,
+  ): void {
+    if (durationMs > this.slowAboveMs) this.slowSample(durationMs, endMs, callMetadata, endMetadata)
+    const budgets = this.budgets
+    if (budgets !== null && durationMs > budgets.aboveMs)
+      this.overBudget(budgets, durationMs, endMs)
+  }
+
+  private overBudget(budgets: BudgetState, durationMs: number, endMs: number): void {
+    if (durationMs > budgets.criticalAboveMs) {
+      budgets.criticalCount++
+      this.listener.onThresholdExceeded(
+        this,
+        'critical',
+        durationMs,
+        budgets.criticalAboveMs,
+        endMs,
+      )
+    } else {
+      budgets.warningCount++
+      this.listener.onThresholdExceeded(this, 'warning', durationMs, budgets.warnAboveMs, endMs)
+    }
+  }
+
+  /** The per-sample rule's threshold changed: the one comparison's number follows. */
+  private setSlowAbove(slowAboveMs: number): void {
+    this.slowAboveMs = slowAboveMs
+    this.checkAboveMs = Math.min(slowAboveMs, this.budgets?.aboveMs ?? Number.POSITIVE_INFINITY)
   }
 
   private slowSample(
@@ -436,7 +590,7 @@ export class Operation {
     )
     // Fewer than MIN_DETECTION_SAMPLES samples: even if saved, it is never taken as mature.
     this.baseline = interim
-    this.slowAboveMs = interim.slowAboveMs
+    this.setSlowAbove(interim.slowAboveMs)
     const half = learning.length >> 1
     // Stryker disable next-line EqualityOperator: i <= half also writes learning[half], the slot the next stored sample overwrites before anything reads it
     for (let i = 0; i < half; i++) learning[i] = learning[2 * i + 1] as number
@@ -517,7 +671,7 @@ export class Operation {
   /** Uses `baseline` from now on; starts the detector if it has enough samples, else matures. */
   private install(baseline: Baseline): void {
     this.baseline = baseline
-    this.slowAboveMs = baseline.slowAboveMs
+    this.setSlowAbove(baseline.slowAboveMs)
     if (chartLimits(baseline.sampleCount) !== undefined) {
       this.detector = new DegradationDetector(
         baseline,
@@ -544,4 +698,30 @@ export class Operation {
   private learningSize(): number {
     return Math.max(this.config.baselineSamples, this.config.detectionSamples)
   }
+}
+
+/** An operation's fixed budgets, as numbers the hot path compares with, and their counts. */
+class BudgetState {
+  /** The budgets as set (normalised by the tracker); null once removed. */
+  thresholds: OperationThresholds | null = null
+  /** `warnMs`, `criticalMs` (Infinity when not set) and the lower of the two. */
+  warnAboveMs = Number.POSITIVE_INFINITY
+  criticalAboveMs = Number.POSITIVE_INFINITY
+  aboveMs = Number.POSITIVE_INFINITY
+  maxErrorRate = Number.POSITIVE_INFINITY
+  /**
+   * With a `maxErrorRate` only: the `totalCount` number of each failure in the window, oldest
+   * first, in a ring as long as the window (`failureTail` the oldest, `failuresInWindow` of
+   * them). Kept on failures alone: a success never touches it, and the failures that have left
+   * the window are dropped at the next failure. Example, window 4, samples #1-#6, #2 and #5
+   * failed: after #5 the ring holds [2, 5] (#2 is still among #2-#5); at a failure #7 the window
+   * is #4-#7, so 2 is dropped and 7 added: [5, 7], 2 failures of 4 samples.
+   */
+  failureNumbers: Float64Array | null = null
+  failureTail = 0
+  failuresInWindow = 0
+  /** Violations since the tracker started (`thresholdViolations`), kept when budgets change. */
+  warningCount = 0
+  criticalCount = 0
+  errorRateCount = 0
 }

@@ -5,8 +5,15 @@
 import type { BaselineSummary } from './baseline.js'
 import type { DetectionRule, DetectorStats } from './detection.js'
 import type { Quantiles } from './stats.js'
+import type { OperationThresholds, ThresholdViolations } from './thresholds.js'
 
 export type { Quantiles } from './stats.js'
+export type {
+  OperationThresholds,
+  RecommendedThresholds,
+  ThresholdBasis,
+  ThresholdViolations,
+} from './thresholds.js'
 
 /**
  * Where an operation stands: learning its baseline, healthy, in a sustained degradation, or
@@ -49,6 +56,13 @@ export interface OperationStats {
   baseline?: BaselineSummary
   /** The sustained-degradation detector's scores and limits; `null` while learning. */
   detector: DetectorStats | null
+  /** The operation's fixed budgets (`thresholds` option, `setThresholds`); `null` without. */
+  thresholds: OperationThresholds | null
+  /**
+   * Violations of those budgets since the tracker started, by kind (kept when the budgets
+   * change); all 0 without budgets.
+   */
+  thresholdViolations: ThresholdViolations
 }
 
 /**
@@ -216,6 +230,44 @@ export interface ProcessSlowdownEvent {
   ended: boolean
 }
 
+/**
+ * Emitted for every call over a fixed budget of its operation (`metric: 'duration'`) and every
+ * failure that leaves the window's error rate over `maxErrorRate` (`metric: 'errorRate'`). Not
+ * rate-limited (the log lines are); delivered after the call that caused it returns.
+ */
+export type ThresholdEvent = DurationThresholdEvent | ErrorRateThresholdEvent
+
+/** A call took longer than `warnMs` (`warning`) or `criticalMs` (`critical`). Durations in ms. */
+export interface DurationThresholdEvent {
+  operation: string
+  metric: 'duration'
+  /** `critical` above `criticalMs`, else `warning` (above `warnMs`). */
+  severity: 'warning' | 'critical'
+  durationMs: number
+  /** The budget exceeded: `criticalMs` for `critical`, `warnMs` for `warning`. */
+  thresholdMs: number
+  /** When it was seen, ISO-8601. */
+  at: string
+}
+
+/**
+ * A failure left the window's error rate above `maxErrorRate`, with at least
+ * `MIN_ERROR_RATE_SAMPLES` (20) samples in the window (or a full window, if smaller). An error
+ * budget has one limit, so it is always `critical`.
+ */
+export interface ErrorRateThresholdEvent {
+  operation: string
+  metric: 'errorRate'
+  severity: 'critical'
+  /** Failed share of the window's samples, this failure included, 0-1. */
+  errorRate: number
+  maxErrorRate: number
+  /** Samples in the window (successes and failures). */
+  sampleCount: number
+  /** When it was seen, ISO-8601. */
+  at: string
+}
+
 /** Events of `tracker.on(name, listener)`. */
 export interface TrackerEvents {
   degradation: DegradationEvent
@@ -224,6 +276,7 @@ export interface TrackerEvents {
   'baseline-unstable': BaselineUnstableEvent
   stall: StallEvent
   'process-slowdown': ProcessSlowdownEvent
+  threshold: ThresholdEvent
 }
 
 export type TrackerEventName = keyof TrackerEvents

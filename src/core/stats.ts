@@ -7,16 +7,42 @@
 export type Samples = Float64Array
 
 /**
- * The nearest-rank quantile of ascending `sorted` values: the smallest value with at least
- * `p` of the values at or below it, `sorted[ceil(p * n) - 1]`. It never interpolates, so it is
- * always an observed value: for [1, 2, 3, 4, 100], p50 is 3 and p75 is 4; for 1000 values of
- * 5 and 10 of 100, p95 and p99 are 5.
+ * The quantile at `p` of ascending `sorted` values by linear interpolation between order
+ * statistics: R-7 of Hyndman & Fan, numpy's default (`method='linear'`), R's `type = 7`, Excel's
+ * PERCENTILE.INC. With n values x[0..n-1] and h = (n - 1) · p, it is
+ * `x[floor(h)] + (h - floor(h)) · (x[floor(h) + 1] - x[floor(h)])`.
+ *
+ * - p is clamped to [0, 1]: p ≤ 0 gives the minimum, p ≥ 1 the maximum (exactly); NaN for a NaN
+ *   p or no values; the value itself for one value.
+ * - Ties stay exact: between two equal neighbours the result is that value, not a rounded
+ *   interpolation, so on tie-heavy data a quantile is the tied duration.
+ * - h within a few ulps of a whole number is taken as that number: (n - 1) · p in floating point
+ *   can land just below the order statistic it means (3000 · 0.009 is 26.999999999999996), which
+ *   would return a value a hair below a tied duration instead of the duration.
+ * - The result never leaves [x[floor(h)], x[floor(h) + 1]], so it is non-decreasing in p.
+ *
+ * Examples: 1..50 gives p50 25.5 (h = 24.5), p95 47.55 (h = 46.55: 47 + 0.55 · 1) and p99 49.51
+ * (h = 48.51). [1, 2, 3, 4, 100] gives p50 3 (h = 2), p75 4 (h = 3), p95 80.8 (h = 3.8:
+ * 4 + 0.8 · 96; 80.79999999999998 in floating point, as numpy gives) and p99 96.16 (h = 3.96:
+ * 4 + 0.96 · 96). 1000 values of 5 and 10 of 100 give p95 5 and p99 5: h = 958.55 and 998.91
+ * both fall between two 5s (x[0..999] are 5, x[1000..1009] are 100).
  */
 export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length
-  if (n === 0) return Number.NaN
-  const rank = Math.min(n, Math.max(1, Math.ceil(p * n)))
-  return sorted[rank - 1] as number
+  if (n === 0 || Number.isNaN(p)) return Number.NaN
+  const last = n - 1
+  let h = last * Math.min(1, Math.max(0, p))
+  // (n - 1) · p is off by less than one ulp of h when p is a decimal such as 0.009.
+  const whole = Math.round(h)
+  if (Math.abs(h - whole) <= 4 * Number.EPSILON * h) h = whole
+  const i = Math.floor(h)
+  const lower = sorted[i] as number
+  if (i === last) return lower
+  const upper = sorted[i + 1] as number
+  const fraction = h - i
+  if (fraction === 0 || lower === upper) return lower
+  // lower + fraction · gap is at least lower; rounding could take it a hair past upper.
+  return Math.min(upper, lower + fraction * (upper - lower))
 }
 
 /** The arithmetic mean; NaN for no values (0 / 0). */

@@ -13,6 +13,7 @@ import {
   closeSync,
   constants,
   fstatSync,
+  fsyncSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -200,23 +201,83 @@ export async function replaceFile(
   path: string,
   write: (handle: FileHandle) => Promise<void>,
 ): Promise<string> {
+  await writeThenRename(path, write, true)
+  // After the rename, which changes the ctime; the caller holds the lock, so it is our file.
+  return identityOf(await stat(path))
+}
+
+/** `replaceFileSync` without blocking the event loop. */
+export async function writeFileAtomically(
+  path: string,
+  text: string,
+  durable = true,
+): Promise<void> {
+  await writeThenRename(path, (handle) => handle.writeFile(text), durable)
+}
+
+async function writeThenRename(
+  path: string,
+  write: (handle: FileHandle) => Promise<void>,
+  durable: boolean,
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
   const temp = tempName(path)
   try {
     const handle = await open(temp, 'wx')
     try {
       await write(handle)
-      await handle.sync()
+      if (durable) await handle.sync()
     } finally {
       await handle.close()
     }
     await rename(temp, path)
-    await syncFolder(dirname(path))
-    // After the rename, which changes the ctime; the caller holds the lock, so it is our file.
-    return identityOf(await stat(path))
   } catch (error) {
     await unlink(temp).catch(() => undefined) // not created, or already gone
     throw error
+  }
+  if (durable) await syncFolder(dirname(path))
+}
+
+/**
+ * Writes `text` to `path` atomically, before it returns: a unique temporary file in the same
+ * folder (created exclusively), renamed over `path`, so a reader sees the old file or the new one,
+ * never part of one. With `durable` (the default) the file and then the folder are fsynced too,
+ * so the new file also survives a power loss; without it that costs nothing but may leave an
+ * empty file after one. On failure the temporary file is removed.
+ * @throws the failing call's error (the folder cannot be created, the disk is full...).
+ */
+export function replaceFileSync(path: string, text: string, durable = true): void {
+  mkdirSync(dirname(path), { recursive: true })
+  const temp = tempName(path)
+  try {
+    const fd = openSync(temp, 'wx')
+    try {
+      writeFileSync(fd, text)
+      if (durable) fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(temp, path)
+  } catch (error) {
+    try {
+      unlinkSync(temp)
+    } catch {
+      // not created, or already gone
+    }
+    throw error
+  }
+  if (durable) syncFolderSync(dirname(path))
+}
+
+function syncFolderSync(folder: string): void {
+  let fd: number | undefined
+  try {
+    fd = openSync(folder, 'r')
+    fsyncSync(fd)
+  } catch {
+    // As in syncFolder: not supported everywhere; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
 }
 

@@ -8,9 +8,12 @@ function seededLogNormal(seed: number, count: number): Float64Array {
 }
 
 describe('Baseline.fromSamples', () => {
-  it('uses exact order statistics on small samples', () => {
+  it('uses exact R-7 quantiles on small samples', () => {
     const baseline = Baseline.fromSamples('op', Float64Array.from([1, 2, 3, 4, 100]))
-    expect(baseline).toMatchObject({ p50: 3, p75: 4, p95: 100, p99: 100, mean: 22, sampleCount: 5 })
+    // h = (5 - 1) p: p50 x[2] = 3, p75 x[3] = 4, p95 4 + 0.8 * 96 = 80.8, p99 4 + 0.96 * 96 = 96.16
+    expect(baseline).toMatchObject({ p50: 3, p75: 4, mean: 22, sampleCount: 5 })
+    expect(baseline.p95).toBeCloseTo(80.8, 12)
+    expect(baseline.p99).toBeCloseTo(96.16, 12)
     // sample standard deviation of [1, 2, 3, 4, 100]: sqrt(7610 / 4)
     expect(baseline.stdDev).toBeCloseTo(Math.sqrt(7610 / 4), 10)
   })
@@ -47,15 +50,20 @@ describe('Baseline.fromSamples', () => {
 
 describe('Baseline.isDegraded', () => {
   it('flags durations above p95', () => {
-    // p95 = 100 and mean + 2 * stdDev is far above it: only the p95 rule can fire
+    // p95 = 4 + 0.8 * 96 = 80.8 and mean + 2 * stdDev = 22 + 2 * 43.6 = 109.2 is above it: only
+    // the p95 rule can fire below 109
     const wide = Baseline.fromSamples('op', Float64Array.from([1, 2, 3, 4, 100]))
-    expect(wide.isDegraded(100)).toBe(false)
-    expect(wide.isDegraded(100.5)).toBe(true)
-    expect(wide.degradationRule(100.5)).toBe('p95')
+    expect(wide.isDegraded(wide.p95)).toBe(false)
+    expect(wide.isDegraded(80.7)).toBe(false)
+    expect(wide.isDegraded(81)).toBe(true)
+    expect(wide.degradationRule(81)).toBe('p95')
+    // the largest sample is above an interpolated p95
+    expect(wide.isDegraded(100)).toBe(true)
   })
 
   it('flags durations above mean + stdDevThreshold * stdDev even below p95', () => {
-    // 94 samples of 10 and 6 of 30: p95 (rank 95) is 30, mean 11.2, stdDev sqrt(2256 / 99) = 4.77
+    // 94 samples of 10 and 6 of 30: p95 is 30 (h = 99 * 0.95 = 94.05, x[94] = x[95] = 30), mean
+    // 11.2, stdDev sqrt(2256 / 99) = 4.77
     const samples = new Float64Array(100).fill(10)
     samples.fill(30, 94)
     const baseline = Baseline.fromSamples('op', samples, { stdDevThreshold: 2 })
@@ -96,10 +104,11 @@ describe('Baseline persistence form', () => {
     ])
     expect(summary).toEqual({
       operation: 'db.query',
-      p50: 2,
-      p75: 3,
-      p95: 4,
-      p99: 4,
+      // R-7 on [1, 2, 3, 4], h = 3 p: 1.5, 2.25, 2.85, 2.97 (were 2, 3, 4, 4 by nearest rank)
+      p50: 2.5,
+      p75: 3.25,
+      p95: expect.closeTo(3.85, 12),
+      p99: expect.closeTo(3.97, 12),
       mean: 2.5,
       stdDev: Math.sqrt(5 / 3),
       sampleCount: 4,

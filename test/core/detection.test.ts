@@ -28,6 +28,21 @@ function referenceOf(draw: () => number, failureCount = 0) {
   }
 }
 
+/** A detector reference of ascending samples, its cuts by `quantile`. */
+function referenceOfSorted(
+  sorted: Float64Array,
+  quantile: (sorted: Float64Array, p: number) => number,
+) {
+  return {
+    p50: quantile(sorted, 0.5),
+    p75: quantile(sorted, 0.75),
+    p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
+    sampleCount: sorted.length,
+    failureCount: 0,
+  }
+}
+
 /** A detector on 1000 seeded log-normal samples (median 10 ms, σ 0.5). */
 function detectorFor(seed = 1, failureCount = 0) {
   const draw = logNormal(seed)
@@ -324,6 +339,56 @@ describe('bands and reference rates', () => {
     expect(bands).toEqual([0, 1, 1, 2, 2, 3, 3, 4])
     detector.setBands({ p50: 10, p75: 20, p95: 30, p99: 40 })
     expect([10.5, 10.6, 40.5, 40.6].map((d) => detector.bandOf(d))).toEqual([0, 1, 3, 4])
+  })
+
+  /** The cuts of the quantile definition perfwatch used before R-7: x[ceil(p n) - 1]. */
+  const nearestRank = (sorted: Float64Array, p: number) =>
+    sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1] as number
+
+  const tenthsClock = logNormal(12, 2)
+  /** 1,000-sample baselines: continuous, on a 0.1-ms clock (ties), and split at the median. */
+  const baselines: Array<[string, Float64Array]> = [
+    ['log-normal', Float64Array.from({ length: 1000 }, logNormal(11)).sort()],
+    [
+      'log-normal on a 0.1-ms clock',
+      Float64Array.from({ length: 1000 }, () => Math.round(tenthsClock() * 10) / 10).sort(),
+    ],
+    [
+      '500 of 1 ms and 500 of 2 ms',
+      Float64Array.from({ length: 1000 }, (_, i) => (i < 500 ? 1 : 2)),
+    ],
+  ]
+
+  it.each(baselines)(
+    'puts every duration of a 1,000-sample baseline (%s) in the band nearest-rank cuts did',
+    (_, sorted) => {
+      // n = 1000: the R-7 positions 1 + 999 p (500.5, 750.25, 950.05, 990.01) lie just above the
+      // nearest ranks (500, 750, 950, 990), so a cut falls on a tied duration or between two
+      // observed durations, and every observed duration lands as before; ties fall low.
+      const r7 = new DegradationDetector(referenceOfSorted(sorted, quantileSorted))
+      const old = new DegradationDetector(referenceOfSorted(sorted, nearestRank))
+      for (const durationMs of new Set(sorted)) {
+        expect(r7.bandOf(durationMs), `${durationMs} ms`).toBe(old.bandOf(durationMs))
+      }
+      // so at least p of the baseline's own durations are at or below each cut
+      const atOrBelow = (band: number) => sorted.filter((d) => r7.bandOf(d) <= band).length
+      for (const [band, count] of [
+        [0, 500],
+        [1, 750],
+        [2, 950],
+        [3, 990],
+      ] as const) {
+        expect(atOrBelow(band)).toBeGreaterThanOrEqual(count)
+      }
+    },
+  )
+
+  it('cuts a baseline split at its median between the two durations, the lower one falling low', () => {
+    const sorted = baselines[2]?.[1] as Float64Array
+    const detector = new DegradationDetector(referenceOfSorted(sorted, quantileSorted))
+    // p50: h = 999 · 0.5 = 499.5, between x[499] = 1 and x[500] = 2: 1.5; p75 … p99 are 2
+    expect(referenceOfSorted(sorted, quantileSorted)).toMatchObject({ p50: 1.5, p75: 2, p99: 2 })
+    expect([1, 1.5, 1.6, 2, 2.1].map((d) => detector.bandOf(d))).toEqual([0, 0, 1, 1, 4])
   })
 
   it('takes the reference failure rate as (failures + 1) / (n + 2), at least 0.1 %', () => {

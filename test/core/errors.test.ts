@@ -10,9 +10,12 @@ import {
   NotEnoughSamplesError,
   operationPrefix,
   PerfwatchError,
+  StageFileError,
   TrackerExistsError,
   timeOperation,
   UnknownOperationError,
+  UnknownRunError,
+  UnknownStageError,
   UnknownTimerError,
   WARNING_CODES,
 } from '../../src/index.js'
@@ -36,6 +39,9 @@ describe('error classes', () => {
     new InvalidOptionError('windowSize', 'an integer >= 1', 0),
     new InvalidArgumentError('name', 'a string', 1),
     new InvalidDurationError('op', -1),
+    new StageFileError('/tmp/run', 'cannot be listed'),
+    new UnknownRunError('r', []),
+    new UnknownStageError('r', 's', ['t']),
   ]
 
   it.each(errors.map((e) => [e.name, e]))('%s is a PerfwatchError with a code', (_, error) => {

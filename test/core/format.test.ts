@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   formatDuration,
+  formatLatencies,
   formatLatency,
   formatLatencyOrDash,
   formatList,
@@ -82,5 +83,20 @@ describe('formatRate and formatLatencyOrDash', () => {
     expect(formatRate(null)).toBe('unknown calls/s')
     expect(formatLatencyOrDash(null)).toBe('-')
     expect(formatLatencyOrDash(0.042)).toBe('42µs')
+  })
+})
+
+describe('formatLatencies', () => {
+  it('prints two latencies as formatLatency does when they read differently', () => {
+    expect(formatLatencies(150, 100)).toEqual(['150ms', '100ms'])
+    expect(formatLatencies(30, 30)).toEqual(['30ms', '30ms'])
+  })
+
+  it('gives more digits when two different latencies would read the same', () => {
+    expect(formatLatencies(30.4, 30)).toEqual(['30.4ms', '30ms'])
+    expect(formatLatencies(15, 15.0004)).toEqual(['15ms', '15ms']) // beyond three decimals
+    expect(formatLatencies(15, 15.004)).toEqual(['15ms', '15.004ms'])
+    expect(formatLatencies(2043.7, 2000)).toEqual(['2.0437s', '2s'])
+    expect(formatLatencies(999.4, 999.9)).toEqual(['999ms', '1.0s'])
   })
 })

@@ -32,6 +32,9 @@ class RecordingListener implements OperationListener {
   ): void {
     this.slow.push({ durationMs, endMs, callMetadata, endMetadata })
   }
+  // Fixed budgets are tested through the tracker (test/thresholds.test.ts).
+  onThresholdExceeded(): void {}
+  onErrorRateExceeded(): void {}
   onBaseline(_operation: Operation, change: BaselineChange): void {
     this.baselines.push(change)
   }
@@ -72,8 +75,9 @@ function setup(overrides: Partial<OperationConfig> = {}) {
 }
 
 /**
- * A baseline of 1, 2, …, 500 ms, enough for a detector: p50 250, p75 375, p95 475, p99 495,
- * mean 250.5, standard deviation 144.5, so slow above min(p95, mean + 2 sd) = 475.
+ * A baseline of 1, 2, …, 500 ms, enough for a detector: p50 250.5, p75 375.25, p95 475.05, p99
+ * 495.01 (R-7: x[h] + frac(h) with h = 499 p), mean 250.5, standard deviation 144.5, so slow
+ * above min(p95, mean + 2 sd) = 475.05.
  */
 function spreadBaseline(): Baseline {
   return Baseline.fromSamples(
@@ -170,7 +174,8 @@ describe('the per-sample rule', () => {
 
   it('flags a sample only above the detector baseline, fast ones never', () => {
     const { op, listener } = detecting()
-    expect(op.baseline?.slowAboveMs).toBe(475)
+    // p95: h = 499 * 0.95 = 474.05, 475 + 0.05 * 1 (475 by nearest rank)
+    expect(op.baseline?.slowAboveMs).toBeCloseTo(475.05, 10)
     op.record(FAST, true, 1000)
     op.record(475, true, 1001)
     expect(listener.slow).toEqual([])
@@ -211,7 +216,9 @@ describe('learning a baseline', () => {
     expect(op.baseline).toBeUndefined()
     op.record(16, true, 1050)
     expect(listener.baselines).toEqual(['established'])
-    expect(op.baseline).toMatchObject({ sampleCount: 4, failureCount: 3, p50: 12, p95: 16 })
+    // [10, 12, 14, 16], h = 3 p: p50 12 + 0.5 * 2 = 13, p95 14 + 0.85 * 2 = 15.7 (nearest rank: 12, 16)
+    expect(op.baseline).toMatchObject({ sampleCount: 4, failureCount: 3, p50: 13 })
+    expect(op.baseline?.p95).toBeCloseTo(15.7, 10)
     // 5 calls (the 3rd to the 7th) from 1020 to 1050 ms.
     expect(op.baseline?.callsPerSecond).toBeCloseTo((5 * 1000) / 30, 10)
     expect(op.stateAt(1050)).toBe('learning')
@@ -258,8 +265,11 @@ describe('learning a baseline', () => {
     // Too early to mature: the newest baselineSamples samples (5 … 8) and their share of the
     // failures (4 × 4/8) make the interim baseline; the buffer keeps every other sample (2, 4,
     // 6, 8) and from now on only every other success is stored.
-    expect(op.baseline).toMatchObject({ sampleCount: 4, p50: 6, p99: 8, failureCount: 2 })
-    expect(op.baseline?.slowAboveMs).toBe(8)
+    // [5, 6, 7, 8], h = 3 p: p50 6.5, p95 7 + 0.85 = 7.85, p99 7 + 0.97 = 7.97; mean + 2 sd =
+    // 6.5 + 2 * 1.29 = 9.08, so slow above p95 (nearest rank: p50 6, p95 and p99 8)
+    expect(op.baseline).toMatchObject({ sampleCount: 4, p50: 6.5, failureCount: 2 })
+    expect(op.baseline?.p99).toBeCloseTo(7.97, 10)
+    expect(op.baseline?.slowAboveMs).toBeCloseTo(7.85, 10)
     expect(op.detector).toBeNull()
     // Eight successes 10 … 17 ms, the last at 1100 ms: 11, 13, 15 and 17 are stored, and the
     // two failures count one stored sample's worth (half each).
@@ -268,8 +278,9 @@ describe('learning a baseline', () => {
       if (v === 12 || v === 14) op.record(99, false, 1083 + v)
     }
     expect(listener.baselines).toEqual(['established', 'matured'])
-    // [2, 4, 6, 8, 11, 13, 15, 17]: p50 8, mean 76 / 8; failures 4 / 2 + 2 / 2.
-    expect(op.baseline).toMatchObject({ sampleCount: 8, p50: 8, mean: 9.5, failureCount: 3 })
+    // [2, 4, 6, 8, 11, 13, 15, 17]: p50 8 + 0.5 * 3 = 9.5 (h = 3.5; 8 by nearest rank), mean
+    // 76 / 8; failures 4 / 2 + 2 / 2.
+    expect(op.baseline).toMatchObject({ sampleCount: 8, p50: 9.5, mean: 9.5, failureCount: 3 })
     // 22 calls from the first success (1000 ms) to the last (1100 ms).
     expect(op.baseline?.callsPerSecond).toBeCloseTo(220, 10)
   })
@@ -280,8 +291,9 @@ describe('learning a baseline', () => {
     // Eight more successes (four stored) refill it at 1098 ms, 2 ms early: no maturing.
     for (let v = 10; v <= 17; v++) op.record(v, true, 1081 + v)
     expect(listener.baselines).toEqual(['established'])
-    // The second interim baseline: the newest four of [2, 4, 6, 8, 11, 13, 15, 17].
-    expect(op.baseline).toMatchObject({ sampleCount: 4, p50: 13 })
+    // The second interim baseline: the newest four of [2, 4, 6, 8, 11, 13, 15, 17], p50 of
+    // [11, 13, 15, 17] 13 + 0.5 * 2 = 14 (h = 1.5; 13 by nearest rank).
+    expect(op.baseline).toMatchObject({ sampleCount: 4, p50: 14 })
   })
 })
 
@@ -302,7 +314,8 @@ describe('acceptWindow', () => {
     expect(listener.baselines).toEqual(['established', 'accepted'])
     expect(op.resetAt).toBe(123)
     // 6 calls from 1000 to 1500 ms (the first rate window).
-    expect(op.baseline).toMatchObject({ sampleCount: 4, failureCount: 2, p50: 20 })
+    // p50 of [10, 20, 30, 40]: h = 1.5, 20 + 0.5 * 10 = 25 (20 by nearest rank)
+    expect(op.baseline).toMatchObject({ sampleCount: 4, failureCount: 2, p50: 25 })
     expect(op.baseline?.callsPerSecond).toBeCloseTo(12, 10)
   })
 
@@ -354,8 +367,8 @@ describe('refresh', () => {
     expect(op.detector?.bandOf(230)).toBe(0)
     expect(op.refresh(0.1)).toBe(true)
     expect(listener.baselines).toEqual(['refreshed'])
-    // The window's 100-ms samples pull the median down, by at most 10 %: 250 to 225.
-    expect(op.baseline?.p50).toBeCloseTo(225, 10)
+    // The window's 100-ms samples pull the median down, by at most 10 %: 250.5 to 225.45.
+    expect(op.baseline?.p50).toBeCloseTo(225.45, 10)
     expect(op.detector?.bandOf(230)).toBe(1) // the detector's bands moved with it
   })
 
@@ -534,6 +547,8 @@ describe('snapshot', () => {
       degradedCount: 0,
       degradationRate: 0,
       detector: null,
+      thresholds: null,
+      thresholdViolations: { warning: 0, critical: 0, errorRate: 0 },
     })
   })
 
@@ -557,14 +572,17 @@ describe('snapshot', () => {
       recentStdDev: Math.sqrt((15 ** 2 + 5 ** 2 + 5 ** 2 + 15 ** 2) / 3),
       recentMin: 10,
       recentMax: 40,
-      recentP50: 20,
-      recentP75: 30,
-      recentP95: 40,
-      recentP99: 40,
+      // R-7 on [10, 20, 30, 40], h = 3 p: 1.5, 2.25, 2.85, 2.97 (20, 30, 40, 40 by nearest rank)
+      recentP50: 25,
+      recentP75: 32.5,
+      recentP95: expect.closeTo(38.5, 10),
+      recentP99: expect.closeTo(39.7, 10),
       degradedCount: 0,
       degradationRate: 0,
       detector: op.detector?.stats(),
       baseline: op.baseline?.toSummary(),
+      thresholds: null,
+      thresholdViolations: { warning: 0, critical: 0, errorRate: 0 },
     })
   })
 

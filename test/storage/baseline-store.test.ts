@@ -79,7 +79,8 @@ describe('baseline persistence', () => {
     ])
     const file = JSON.parse(text)
     expect(file).toMatchObject({ format: FILE_FORMAT, version: FILE_VERSION })
-    expect(file.baselines.op).toMatchObject({ operation: 'op', p50: 24, sampleCount: 10 })
+    // p50 of 20 … 29: h = 9 · 0.5 = 4.5, 24 + 0.5 · 1 = 24.5
+    expect(file.baselines.op).toMatchObject({ operation: 'op', p50: 24.5, sampleCount: 10 })
     expect(file.baselines.op.resetAt).toEqual(expect.any(String))
     expect(file.baselines.op.digest.f32le).toMatch(/^[A-Za-z0-9+/]+=*$/)
     expect(Object.keys(file.resets)).toEqual(['reset.only'])
@@ -175,6 +176,36 @@ describe('baseline persistence', () => {
     expect(fileTracker(path).tracker.getOperationStats('v1.op')?.baseline).toEqual(
       baseline.toSummary(),
     )
+  })
+
+  it('keeps the quantiles a file holds as they are: an older version’s nearest-rank ones too', async () => {
+    const path = join(tempDir(), 'b.json')
+    // 10 … 19 ms: versions before R-7 stored p50 14, p75 17, p95 19, p99 19 (ranks ceil(p · 10));
+    // R-7 gives 14.5, 16.75, 18.55, 18.91. The digest and moments are the same either way.
+    const samples = Float64Array.from({ length: 10 }, (_, i) => 10 + i)
+    const stored = { ...Baseline.fromSamples('old.op', samples).toJSON(), p50: 14, p75: 17 }
+    const old = { ...stored, p95: 19, p99: 19 }
+    writeFileSync(
+      path,
+      JSON.stringify({ format: FILE_FORMAT, version: 1, baselines: { 'old.op': old } }),
+    )
+    const { tracker } = fileTracker(path)
+    expect(tracker.getOperationStats('old.op')?.baseline).toMatchObject({
+      p50: 14,
+      p75: 17,
+      p95: 19,
+      p99: 19,
+    })
+    // slow above min(p95 19, mean 14.5 + 2 · 3.03): 19 itself is not, as before
+    tracker.record('old.op', 19)
+    expect(tracker.getOperationStats('old.op')?.degradedCount).toBe(0)
+    tracker.record('old.op', 19.5)
+    expect(tracker.getOperationStats('old.op')?.degradedCount).toBe(1)
+    establish(tracker, 'op') // a save: the old entry is written back unchanged
+    await tracker.close()
+    const file = JSON.parse(readFileSync(path, 'utf8'))
+    expect(file.baselines['old.op']).toMatchObject({ p50: 14, p75: 17, p95: 19, p99: 19 })
+    expect(file.baselines.op).toMatchObject({ p50: 14.5, p95: expect.closeTo(18.55, 10) })
   })
 
   it('never writes over a folder where the file should be', async () => {
@@ -743,8 +774,9 @@ describe('merging with another writer of the file', () => {
     const file = JSON.parse(readFileSync(path, 'utf8'))
     expect(Object.keys(file.resets)).toEqual(['reset.there', 'unknown.here'])
     expect(Object.keys(file.baselines)).toEqual(['older.reset', 'same.reset'])
-    expect(file.baselines['same.reset'].p50).toBe(54)
-    expect(file.baselines['older.reset'].p50).toBe(54)
+    // the tracker's baselines, p50 of 50 … 59 = 54.5 (the other writer's: 14.5)
+    expect(file.baselines['same.reset'].p50).toBe(54.5)
+    expect(file.baselines['older.reset'].p50).toBe(54.5)
     expect(lines).toEqual([])
   })
 

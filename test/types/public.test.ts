@@ -5,11 +5,16 @@ import {
   type DegradationEvent,
   type OperationPrefixDecorator,
   type OperationState,
+  type OperationStats,
+  type OperationThresholds,
   operationPrefix,
   PerformanceTracker,
   type Quantiles,
   type SystemSummary,
+  type ThresholdEvent,
+  type ThresholdViolations,
   type TimeOperationDecorator,
+  type TrackerOptions,
   timeOperation,
 } from '../../src/index.js'
 
@@ -38,6 +43,29 @@ describe('public types', () => {
     tracker.on('recovery', (event) => expectTypeOf(event.durationMs).toBeNumber())
     // @ts-expect-error: not an event name
     expectTypeOf(tracker.on).toBeCallableWith('degraded', () => {})
+  })
+
+  it('types the threshold event as a union by metric', () => {
+    tracker.on('threshold', (event) => {
+      expectTypeOf(event).toEqualTypeOf<ThresholdEvent>()
+      expectTypeOf(event.severity).toEqualTypeOf<'warning' | 'critical'>()
+      if (event.metric === 'duration') {
+        expectTypeOf(event.durationMs).toBeNumber()
+        expectTypeOf(event.thresholdMs).toBeNumber()
+      } else {
+        expectTypeOf(event.severity).toEqualTypeOf<'critical'>()
+        expectTypeOf(event.errorRate).toBeNumber()
+        expectTypeOf(event.sampleCount).toBeNumber()
+      }
+    })
+  })
+
+  it('takes recommendThresholds() as the thresholds option', () => {
+    expectTypeOf(tracker.recommendThresholds()).toExtend<TrackerOptions['thresholds']>()
+    expectTypeOf(tracker.setThresholds).toBeCallableWith('db.query', null)
+    expectTypeOf(tracker.setThresholds).toBeCallableWith('db.query', { warnMs: 1 })
+    expectTypeOf<OperationStats['thresholdViolations']>().toEqualTypeOf<ThresholdViolations>()
+    expectTypeOf(tracker.getThresholds('x')).toEqualTypeOf<OperationThresholds | undefined>()
   })
 
   it('has one Quantiles shape and the summary fields', () => {
