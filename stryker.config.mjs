@@ -12,6 +12,9 @@ export default {
     'src/options.ts',
     'src/timers.ts',
     'src/timing.ts',
+    'src/threshold-log.ts',
+    'src/report/**/*.ts',
+    'src/stages/**/*.ts',
   ],
   // Stryker's TypeScript preprocessor calls a compiler API that TypeScript 7 does not have; the
   // vitest runner does not need it, so it points at a file that does not exist.

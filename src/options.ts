@@ -228,7 +228,7 @@ export function resolveOptions(options: TrackerOptions = {}): ResolvedOptions {
  * budgets; an operation with none is left out).
  */
 function resolveThresholds(value: unknown): Record<string, OperationThresholds> {
-  if (value === undefined) return { ...DEFAULTS.thresholds }
+  if (value === undefined) return {} // DEFAULTS.thresholds: no operation has budgets
   if (!isObject(value)) {
     throw new InvalidOptionError('thresholds', 'an object of operation names to thresholds', value)
   }

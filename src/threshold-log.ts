@@ -165,6 +165,7 @@ export class ThresholdLog {
   /** Queues an event; the first of a batch schedules the delivery of all. */
   private deliver(event: ThresholdEvent): void {
     this.pending.push(event)
+    // Stryker disable next-line ConditionalExpression: a delivery scheduled per event finds the batch already delivered by the first; it only saves setImmediate calls
     if (this.pending.length > 1) return
     runSoon(() => {
       const events = this.pending

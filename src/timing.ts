@@ -205,7 +205,11 @@ function timePromise(promise: Promise<unknown>, t: TimedTarget, startMs: number)
   }
   // Stryker disable next-line ConditionalExpression: the same prototype set again changes nothing; the check keeps the call off the common path
   if (prototype !== nativePrototype) Object.setPrototypeOf(derived, prototype)
-  if (!Object.isExtensible(promise)) Object.preventExtensions(derived)
+  // Frozen and sealed carry over as such: the runtime's own keys on the new promise (kept above)
+  // would otherwise stay writable under AsyncLocalStorage (test/regression/12-frozen-promise-…).
+  if (Object.isFrozen(promise)) Object.freeze(derived)
+  else if (Object.isSealed(promise)) Object.seal(derived)
+  else if (!Object.isExtensible(promise)) Object.preventExtensions(derived)
   return derived
 }
 

@@ -10,7 +10,10 @@ import {
   type ThresholdEvent,
   type TrackerOptions,
 } from '../src/index.js'
+import { faultyClock } from './helpers/clock.js'
 import { ERROR, type LogLine, WARN } from './helpers/log-sink.js'
+import { seededRandom } from './helpers/random.js'
+import { thrownBy } from './helpers/thrown.js'
 import { nextTurn, testTracker } from './helpers/tracker.js'
 
 /** A tracker in memory on a manual clock, its threshold lines, and its events when asked. */
@@ -21,16 +24,6 @@ function setup(options: TrackerOptions = {}, { listen = false } = {}) {
   const thresholdLines = () => lines.filter((l) => l.event === 'threshold')
   const violations = (name = 'db.query') => tracker.getOperationStats(name)?.thresholdViolations
   return { tracker, clock, lines, events, thresholdLines, violations }
-}
-
-/** What `fn` throws; undefined when it does not throw (so a matcher on it fails). */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  return undefined
 }
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
@@ -143,8 +136,9 @@ describe('duration budgets', () => {
     for (let i = 0; i < 100; i++) tracker.record('db.query', 10) // 100 warnings while learning
     expect(violations()).toEqual({ warning: 100, critical: 0, errorRate: 0 })
     tracker.record('db.query', 7)
+    tracker.record('db.query', 10) // exactly the baseline threshold: over the budget, not slow
     expect(tracker.getOperationStats('db.query')?.degradedCount).toBe(0)
-    expect(violations()).toEqual({ warning: 101, critical: 0, errorRate: 0 })
+    expect(violations()).toEqual({ warning: 102, critical: 0, errorRate: 0 })
   })
 })
 
@@ -192,6 +186,83 @@ describe('the error-rate budget', () => {
     tracker.record('db.query', 5, { success: false }) // 3 of 20: 15 %
     expect(violations()?.errorRate).toBe(1)
     expect(tracker.getOperationStats('db.query')?.errorRate).toBe(0.15)
+  })
+
+  it('drops a failure from the count with the call that pushes it out of the window', () => {
+    const { tracker, violations } = setup({
+      windowSize: 4,
+      baselineSamples: 4,
+      thresholds: { 'db.query': { maxErrorRate: 0.25 } },
+    })
+    tracker.record('db.query', 5, { success: false }) // #1
+    for (let i = 0; i < 3; i++) tracker.record('db.query', 5) // #2-#4: 1 of 4, the window full
+    tracker.record('db.query', 5, { success: false }) // #5 pushes #1 out: 1 of 4 again, 25 %
+    expect(tracker.getOperationStats('db.query')?.errorRate).toBe(0.25)
+    expect(violations()?.errorRate).toBe(0)
+    tracker.record('db.query', 5, { success: false }) // #6: #5 and #6 of #3-#6, 50 %
+    expect(violations()?.errorRate).toBe(1)
+  })
+
+  it('counts the failures among the last windowSize calls, through many turns of the window and budget changes', () => {
+    // A naive count over the whole history as the reference: a failure is a violation when the
+    // window is full and its share of failures is above maxErrorRate. The budgets change every
+    // 37 calls, so the failures already in the window are counted afresh at every window position.
+    const windowSize = 7
+    const { tracker, violations } = setup({ windowSize, baselineSamples: windowSize })
+    const random = seededRandom(12)
+    const budgets: Array<OperationThresholds | null> = [
+      { maxErrorRate: 0.4 },
+      { warnMs: 1000 }, // no error-rate budget any more
+      { maxErrorRate: 0.2 },
+      null,
+      { maxErrorRate: 0.5, warnMs: 1000 },
+    ]
+    const failed: boolean[] = []
+    let maxErrorRate: number | undefined
+    let expected = 0
+    const wanted: number[] = []
+    const got: Array<number | undefined> = []
+    for (let i = 0; i < 400; i++) {
+      if (i % 37 === 10) {
+        const next = budgets[Math.floor(i / 37) % budgets.length] as OperationThresholds | null
+        tracker.setThresholds('db.query', next)
+        maxErrorRate = next?.maxErrorRate
+      }
+      const isFailure = random() < 0.4
+      tracker.record('db.query', 5, { success: !isFailure })
+      failed.push(isFailure)
+      if (isFailure && maxErrorRate !== undefined && failed.length >= windowSize) {
+        const inWindow = failed.slice(-windowSize).filter(Boolean).length
+        if (inWindow / windowSize > maxErrorRate) expected++
+      }
+      wanted.push(expected)
+      got.push(violations()?.errorRate)
+    }
+    expect(expected).toBeGreaterThan(50)
+    expect(got).toEqual(wanted)
+  })
+
+  it('counts from the window as it is when set at run time, a failure about to leave it included', () => {
+    const { tracker, violations } = setup({ windowSize: 20, baselineSamples: 20 })
+    tracker.record('db.query', 5, { success: false }) // #1, the oldest of a full window of 20
+    for (let i = 0; i < 19; i++) tracker.record('db.query', 5)
+    tracker.setThresholds('db.query', { maxErrorRate: 0.05 })
+    tracker.record('db.query', 5, { success: false }) // #21 pushes #1 out: 1 of 20, 5 %
+    expect(violations()?.errorRate).toBe(0)
+    tracker.record('db.query', 5, { success: false }) // 2 of 20
+    expect(violations()?.errorRate).toBe(1)
+  })
+
+  it('stops when maxErrorRate is removed, the other budgets staying', () => {
+    const { tracker, violations } = setup({ thresholds: { 'db.query': { maxErrorRate: 0 } } })
+    for (let i = 0; i < 19; i++) tracker.record('db.query', 5)
+    tracker.record('db.query', 5, { success: false })
+    expect(violations()?.errorRate).toBe(1)
+    tracker.setThresholds('db.query', { warnMs: 1000 })
+    tracker.record('db.query', 5, { success: false })
+    tracker.setThresholds('db.query', null)
+    tracker.record('db.query', 5, { success: false })
+    expect(violations()?.errorRate).toBe(1)
   })
 
   it('needs only a full window when windowSize is below the minimum', () => {
@@ -252,6 +323,110 @@ describe('threshold lines', () => {
     expect(violations()?.warning).toBe(3)
   })
 
+  it('hold back error-rate lines as well, counting them in the next one', () => {
+    const { tracker, clock, thresholdLines, violations } = setup({
+      warningIntervalMs: 1000,
+      thresholds: { 'db.query': { maxErrorRate: 0 } },
+    })
+    for (let i = 0; i < 19; i++) tracker.record('db.query', 5)
+    for (let i = 0; i < 3; i++) tracker.record('db.query', 5, { success: false }) // 2 held back
+    clock.advance(1000)
+    tracker.record('db.query', 5, { success: false })
+    expect(violations()?.errorRate).toBe(4)
+    expect(thresholdLines().map((l) => [l.level, l.suppressed, l.sampleCount])).toEqual([
+      [ERROR, 0, 20],
+      [ERROR, 2, 23],
+    ])
+    expect(thresholdLines()[1]?.msg).toBe(
+      '17.4% of the last 23 calls of db.query failed, over its maxErrorRate budget of 0.0% ' +
+        '(critical); 2 more error-rate violations since the last line',
+    )
+  })
+
+  it('are not built for a level the logger turned off (isLevelEnabled)', () => {
+    const calls: string[] = []
+    const enabled = new Set(['info', 'warn', 'error'])
+    const logger = {
+      info: () => undefined,
+      warn: (_: object, message: string) => calls.push(`warn: ${message}`),
+      error: (_: object, message: string) => calls.push(`error: ${message}`),
+      isLevelEnabled: (level: string) => enabled.has(level),
+    }
+    const { tracker, clock } = setup({
+      logger,
+      warningIntervalMs: 1000,
+      thresholds: { 'db.query': { warnMs: 10, criticalMs: 100, maxErrorRate: 0 } },
+    })
+    enabled.delete('warn')
+    for (let i = 0; i < 19; i++) tracker.record('db.query', 5)
+    tracker.record('db.query', 20) // warning: warn is off
+    tracker.record('db.query', 200) // critical: error is on
+    expect(calls).toEqual([
+      'error: db.query took 200ms, over its criticalMs budget of 100ms (critical)',
+    ])
+    enabled.add('warn')
+    enabled.delete('error')
+    clock.advance(1000)
+    tracker.record('db.query', 200)
+    tracker.record('db.query', 5, { success: false })
+    expect(calls).toHaveLength(1)
+    expect(tracker.getOperationStats('db.query')?.thresholdViolations).toEqual({
+      warning: 1,
+      critical: 2,
+      errorRate: 1,
+    })
+  })
+
+  it('are limited by the time the call ended, not by a later reading of the clock', () => {
+    // The clock reads 0 at the end of the call, then fails: the line goes out all the same.
+    const clock = faultyClock(0)
+    const { tracker, thresholdLines } = setup({
+      clock,
+      warningIntervalMs: 1000,
+      thresholds: { 'db.query': { warnMs: 10 } },
+    })
+    tracker.record('db.query', 5)
+    clock.failNext('throw', 1) // the reading after the call's end reading
+    tracker.record('db.query', 20)
+    expect(thresholdLines()).toEqual([expect.objectContaining({ durationMs: 20, suppressed: 0 })])
+  })
+
+  it('are limited by a fresh reading when the clock failed at the end of the call', () => {
+    const clock = faultyClock()
+    const { tracker, lines, thresholdLines, violations } = setup({
+      clock,
+      warningIntervalMs: 1000,
+      thresholds: { 'db.query': { warnMs: 10 } },
+    })
+    tracker.record('db.query', 5)
+    clock.failNext('throw') // the call's end reading
+    tracker.record('db.query', 20)
+    expect(violations()?.warning).toBe(1)
+    expect(thresholdLines()).toEqual([expect.objectContaining({ durationMs: 20, suppressed: 0 })])
+    expect(lines.filter((l) => l.code === 'PERFWATCH_INTERNAL_ERROR')).toHaveLength(1)
+  })
+
+  it('count a failure while building one as an internal error, and recording goes on', () => {
+    vi.spyOn(Date.prototype, 'toISOString').mockImplementation(() => {
+      throw new Error('no date')
+    })
+    const { tracker, lines, violations } = setup(
+      { thresholds: { 'db.query': { warnMs: 10, maxErrorRate: 0 } } },
+      { listen: true },
+    )
+    for (let i = 0; i < 19; i++) tracker.record('db.query', 5)
+    tracker.record('db.query', 20)
+    tracker.record('db.query', 5, { success: false })
+    expect(violations()).toEqual({ warning: 1, critical: 0, errorRate: 1 })
+    expect(tracker.getSystemSummary().internalErrors).toBe(2)
+    expect(lines.filter((l) => l.code === 'PERFWATCH_INTERNAL_ERROR')).toEqual([
+      expect.objectContaining({
+        level: ERROR,
+        err: expect.objectContaining({ message: 'no date' }),
+      }),
+    ])
+  })
+
   it('are off with warningIntervalMs 0, while counts and events go on', async () => {
     const { tracker, events, thresholdLines, violations } = setup(
       { warningIntervalMs: 0, thresholds: { 'db.query': { warnMs: 10 } } },
@@ -310,6 +485,19 @@ describe('threshold events', () => {
         at: expect.stringMatching(ISO),
       },
     ])
+  })
+
+  it('keep coming after the first batch was delivered', async () => {
+    const { tracker, events } = setup(
+      { thresholds: { 'db.query': { warnMs: 10 } } },
+      { listen: true },
+    )
+    tracker.record('db.query', 20)
+    await nextTurn()
+    tracker.record('db.query', 30)
+    tracker.record('db.query', 40)
+    await nextTurn()
+    expect(events.map((e) => e.metric === 'duration' && e.durationMs)).toEqual([20, 30, 40])
   })
 
   it('stop with off', async () => {
@@ -407,6 +595,35 @@ describe('setThresholds and getThresholds', () => {
     expect(violations()?.warning).toBe(2)
   })
 
+  it('accept the ends of each range: budgets of 0 ms, criticalMs equal to warnMs, maxErrorRate 1', () => {
+    const { tracker, violations } = setup()
+    tracker.setThresholds('zero', { warnMs: 0, criticalMs: 0 })
+    tracker.setThresholds('equal', { warnMs: 100, criticalMs: 100 })
+    tracker.setThresholds('db.query', { maxErrorRate: 1 })
+    expect(tracker.getThresholds('zero')).toEqual({ warnMs: 0, criticalMs: 0 })
+    expect(tracker.getThresholds('equal')).toEqual({ warnMs: 100, criticalMs: 100 })
+    expect(tracker.getThresholds('db.query')).toEqual({ maxErrorRate: 1 })
+    tracker.record('zero', 0) // exactly the budget: within it
+    tracker.record('zero', 0.001)
+    tracker.record('equal', 100.5) // over both: critical, never warning
+    for (let i = 0; i < 25; i++) tracker.record('db.query', 5, { success: false }) // 100 %: not above 1
+    expect(violations('zero')).toEqual({ warning: 0, critical: 1, errorRate: 0 })
+    expect(violations('equal')).toEqual({ warning: 0, critical: 1, errorRate: 0 })
+    expect(violations('db.query')).toEqual({ warning: 0, critical: 0, errorRate: 0 })
+  })
+
+  it('accept a budget of one kind alone', () => {
+    const { tracker } = setup()
+    tracker.setThresholds('a', { warnMs: 10 })
+    tracker.setThresholds('b', { criticalMs: 10 })
+    tracker.setThresholds('c', { maxErrorRate: 0.5 })
+    expect([
+      tracker.getThresholds('a'),
+      tracker.getThresholds('b'),
+      tracker.getThresholds('c'),
+    ]).toEqual([{ warnMs: 10 }, { criticalMs: 10 }, { maxErrorRate: 0.5 }])
+  })
+
   it('refuse an invalid operation name', () => {
     const { tracker } = setup()
     expect(() => tracker.setThresholds('', { warnMs: 1 })).toThrow(InvalidArgumentError)
@@ -425,6 +642,10 @@ describe('the thresholds option', () => {
   it.each([
     [null, 'thresholds must be an object of operation names to thresholds, got null'],
     [[], 'thresholds must be an object of operation names to thresholds, got an array'],
+    [
+      { 'db.query': null },
+      'thresholds["db.query"] must be an object of warnMs, criticalMs and maxErrorRate, got null',
+    ],
     [
       { 'db.query': { warn: 100 } },
       'thresholds["db.query"] has an unknown key "warn": valid keys are warnMs, criticalMs, maxErrorRate',

@@ -506,6 +506,21 @@ describe('a returned native promise', () => {
     expect(finished).toEqual([atSettlement()])
   })
 
+  it('not extensible, with own properties: the derived promise takes no more, and is not sealed', async () => {
+    const original = Object.preventExtensions(Object.assign(Promise.resolve(1), { child: 'child' }))
+    const { timed, finished, clock } = returningEach(() => original)
+    const result = timed() as typeof original
+    expect(result).not.toBe(original)
+    expect(Object.isExtensible(result)).toBe(false)
+    expect(Object.isSealed(result)).toBe(false) // its child stays configurable, as on the original
+    expect(Object.getOwnPropertyDescriptor(result, 'child')).toEqual(
+      Object.getOwnPropertyDescriptor(original, 'child'),
+    )
+    clock.advance(7)
+    expect(await result).toBe(1)
+    expect(finished).toEqual([atSettlement()])
+  })
+
   it('with own properties: the derived promise takes more properties, as the original does', () => {
     const original = Object.assign(Promise.resolve(1), { child: 'child' })
     const result = returningEach(() => original).timed() as typeof original

@@ -9,6 +9,7 @@ import {
   UnknownTimerError,
 } from '../src/index.js'
 import { ERROR, INFO, logSink, WARN } from './helpers/log-sink.js'
+import { thrownBy } from './helpers/thrown.js'
 import { nextTurn, testTracker } from './helpers/tracker.js'
 
 const tracker = testTracker
@@ -49,16 +50,6 @@ describe('options', () => {
     )
   })
 })
-
-/** What `fn` throws; undefined when it does not throw (so a matcher on it fails). */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  return undefined
-}
 
 describe('record', () => {
   it('rejects bad durations and names with clear errors and records nothing', () => {

@@ -223,11 +223,13 @@ export class Operation {
     this.durations[i] = durationMs + 0 // a -0 success would read as a 0 ms failure
     const detector = this.detector
     if (detector === null) {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the one comparison only saves work: aboveCheck compares with each rule's own threshold, all at or above checkAboveMs
       if (durationMs > this.checkAboveMs)
         this.aboveCheck(durationMs, endMs, callMetadata, endMetadata)
       this.learn(durationMs, endMs) // without a detector there is always a learning buffer
       return
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: only saves work, as above
     if (durationMs > this.checkAboveMs)
       this.aboveCheck(durationMs, endMs, callMetadata, endMetadata)
     const transition = detector.score(detector.bandOf(durationMs), endMs)
@@ -242,6 +244,7 @@ export class Operation {
    * removes them (null). Violations counted so far are kept.
    */
   setThresholds(thresholds: OperationThresholds | null): void {
+    // Stryker disable next-line ConditionalExpression: only saves an operation that never had budgets a state without any, which checks nothing and counts zeros
     if (thresholds === null && this.budgets === null) return
     const budgets = this.budgets ?? new BudgetState()
     this.budgets = budgets
@@ -251,12 +254,13 @@ export class Operation {
     budgets.aboveMs = Math.min(budgets.warnAboveMs, budgets.criticalAboveMs)
     this.setSlowAbove(this.slowAboveMs)
     const maxErrorRate = thresholds?.maxErrorRate
+    // Stryker disable next-line ConditionalExpression: only saves work: failures numbered against an undefined maxErrorRate are never above it
     if (maxErrorRate === undefined) {
       budgets.maxErrorRate = Number.POSITIVE_INFINITY
       budgets.failureNumbers = null
     } else {
       budgets.maxErrorRate = maxErrorRate
-      if (budgets.failureNumbers === null) this.numberFailures(budgets)
+      this.numberFailures(budgets) // afresh from the window: O(windowSize), at a change only
     }
   }
 

@@ -14,8 +14,8 @@ export type Samples = Float64Array
  *
  * - p is clamped to [0, 1]: p ≤ 0 gives the minimum, p ≥ 1 the maximum (exactly); NaN for a NaN
  *   p or no values; the value itself for one value.
- * - Ties stay exact: between two equal neighbours the result is that value, not a rounded
- *   interpolation, so on tie-heavy data a quantile is the tied duration.
+ * - Ties stay exact: between two equal neighbours the result is that value (an infinite one
+ *   too, not NaN), so on tie-heavy data a quantile is the tied duration.
  * - h within a few ulps of a whole number is taken as that number: (n - 1) · p in floating point
  *   can land just below the order statistic it means (3000 · 0.009 is 26.999999999999996), which
  *   would return a value a hair below a tied duration instead of the duration.
@@ -34,13 +34,15 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   let h = last * Math.min(1, Math.max(0, p))
   // (n - 1) · p is off by less than one ulp of h when p is a decimal such as 0.009.
   const whole = Math.round(h)
+  // Stryker disable next-line EqualityOperator: |h - whole| is 4 ε h exactly only at h = 0 = whole
   if (Math.abs(h - whole) <= 4 * Number.EPSILON * h) h = whole
   const i = Math.floor(h)
   const lower = sorted[i] as number
-  if (i === last) return lower
-  const upper = sorted[i + 1] as number
   const fraction = h - i
-  if (fraction === 0 || lower === upper) return lower
+  if (fraction === 0) return lower // x[h] itself; at p = 1 there is no x[h + 1]
+  const upper = sorted[i + 1] as number
+  // The formula gives a finite tie exactly too, but two infinite ones would give NaN (∞ - ∞).
+  if (lower === upper) return lower
   // lower + fraction · gap is at least lower; rounding could take it a hair past upper.
   return Math.min(upper, lower + fraction * (upper - lower))
 }

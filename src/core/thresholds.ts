@@ -88,7 +88,8 @@ export function thresholdsProblem(value: unknown, path: string): string | undefi
       return `${path}.${key} must be a number of ms in [0, 1e12), got ${describeValue(ms)}`
     }
   }
-  if (warnMs !== undefined && criticalMs !== undefined && criticalMs < warnMs) {
+  // An absent budget is undefined, and a comparison with undefined is false: only two set conflict.
+  if ((criticalMs as number) < (warnMs as number)) {
     return `${path}.criticalMs must be at least warnMs (${warnMs}), got ${criticalMs}`
   }
   if (
@@ -133,12 +134,10 @@ export function recommendFrom(basis: ThresholdBasis): RecommendedThresholds | un
  */
 export function roundUpToTwoDigits(value: number): number {
   if (!(value > 0)) return 0 // a p95 of 0: a budget of 0, above which every call is over it
-  let exponent = Math.floor(Math.log10(value)) - 1
-  // log10 may be off by one next to a power of ten: keep the mantissa in [10, 100).
-  if (value / 10 ** exponent >= 100) exponent++
-  else if (value / 10 ** exponent < 10) exponent--
+  // Math.log10 can be a hair off within a few ulps below a power of ten (log10(999.9999999999999)
+  // is 3): the mantissa is then 9.999…, not 99.999…, and rounds up to the same power of ten.
+  const exponent = Math.floor(Math.log10(value)) - 1
   const digits = Math.ceil(value / 10 ** exponent - 1e-9)
-  // Dividing by an exact power of ten gives the double nearest to the decimal (88 / 100 is
-  // 0.88; 88 * 0.01 is 0.8800000000000001).
-  return exponent < 0 ? digits / 10 ** -exponent : digits * 10 ** exponent
+  // Parsed as a decimal, so the double nearest to it: 35 * 10 ** -2 is 0.35000000000000003.
+  return Number(`${digits}e${exponent}`)
 }

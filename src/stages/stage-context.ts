@@ -146,7 +146,7 @@ export class StageContext {
       value === null ||
       typeof value === 'string' ||
       typeof value === 'boolean' ||
-      (typeof value === 'number' && Number.isFinite(value))
+      Number.isFinite(value) // false for anything but a number
     if (!isValue) {
       throw new InvalidArgumentError(
         'attribute value',
@@ -170,7 +170,7 @@ export class StageContext {
       throw new InvalidArgumentError('success', 'a boolean', options.success)
     }
     if (this.metric !== undefined) return this.metric
-    const success = options.success ?? !('error' in options && options.error !== undefined)
+    const success = options.success ?? options.error === undefined
     this.metric = this.owner.finish(this, success, options.error)
     return this.metric
   }

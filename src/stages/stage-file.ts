@@ -12,16 +12,26 @@ export const STAGE_FILE_VERSION = 1
 
 /** Longest file or folder name, in UTF-8 bytes, that perfwatch writes (most file systems: 255). */
 const MAX_NAME_BYTES = 255
-/** Room kept in a metric file's name for `.json` and a collision suffix (`.<8 hex>`). */
-const SUFFIX_BYTES = 14
+/**
+ * Room kept beside a metric file's name (`{itemId}_{stage}.json`) for what is added to it: a
+ * collision suffix (`.<8 hex>`, 9 bytes) and, while the file is written, the temporary file's
+ * suffix (`.<pid>-<thread>-<n>-<random>.<host tag>.tmp`, src/storage/atomic-file.ts: at most 61
+ * bytes, with a 10-digit pid and thread id and a 16-digit counter). With only the collision
+ * suffix kept, names of about 220 to 241 bytes were accepted but their temporary file could not
+ * be created (ENAMETOOLONG), so their metrics were never written.
+ */
+const SUFFIX_BYTES = 9 + 61
 
 // Characters a file name cannot hold as they are, encoded as %XX: path separators, `%` itself (so
 // names decode back), NUL and control characters; on Windows also its reserved characters. The
 // contract's run ids (`2025-11-04T14:30:00`) keep their colons on Linux and macOS.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it encodes
 const POSIX_UNSAFE = /[%/\\\u0000-\u001f\u007f]/g
+// Stryker disable Regex: only Windows uses it (UNSAFE below); the tests run on Linux
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it encodes
 const WINDOWS_UNSAFE = /[%/\\\u0000-\u001f\u007f<>:"|?*]/g
+// Stryker restore Regex
+// Stryker disable next-line ConditionalExpression,StringLiteral: POSIX_UNSAFE either way off Windows
 const UNSAFE = process.platform === 'win32' ? WINDOWS_UNSAFE : POSIX_UNSAFE
 
 /**
@@ -48,7 +58,10 @@ export function metricFileName(itemId: string, stage: string, suffix = ''): stri
   return `${encodeName(itemId)}_${encodeName(stage)}${suffix}.json`
 }
 
-/** Whether the encoded names fit a file system's 255-byte limit, with room for a suffix. */
+/**
+ * Whether the encoded names fit a file system's 255-byte limit: the run folder's name, and the
+ * metric file's name with room for its suffixes (so at most 185 bytes).
+ */
 export function fitsFileSystem(runId: string, itemId: string, stage: string): boolean {
   return (
     Buffer.byteLength(encodeName(runId)) <= MAX_NAME_BYTES &&
@@ -137,6 +150,6 @@ function isAttribute(value: unknown): value is AttributeValue {
     value === null ||
     typeof value === 'string' ||
     typeof value === 'boolean' ||
-    (typeof value === 'number' && Number.isFinite(value))
+    Number.isFinite(value) // false for anything but a number
   )
 }

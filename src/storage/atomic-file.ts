@@ -277,6 +277,7 @@ function syncFolderSync(folder: string): void {
   } catch {
     // As in syncFolder: not supported everywhere; the rename is still atomic.
   } finally {
+    // Stryker disable next-line ConditionalExpression: fd is undefined only where a folder cannot be opened (Windows)
     if (fd !== undefined) closeSync(fd)
   }
 }
@@ -289,6 +290,7 @@ async function syncFolder(folder: string): Promise<void> {
   } catch {
     // Not supported everywhere (Windows cannot open a folder): the rename is still atomic.
   } finally {
+    // Stryker disable next-line OptionalChaining: handle is undefined only where a folder cannot be opened (Windows)
     await handle?.close()
   }
 }

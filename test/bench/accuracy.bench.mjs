@@ -89,7 +89,7 @@ const md = [
       `| 1,000 × 5 ms and 10 × 100 ms | ${r.key} | ${r.baseline} | ${r.exact} | ${same(r.baseline, r.exact) ? 'none (equal)' : 'differs'}; a continuous tdigest says ${r.continuousDigest.toFixed(1)} |`,
   ),
   '',
-  `Merging the baselines of 10 trackers (10,000 samples each, the same 100,000 samples) with \`Baseline.merge\`, ${MERGES} merges: relative error against the exact order statistics of all 100,000.`,
+  `Merging the baselines of 10 trackers (10,000 samples each, the same 100,000 samples) with \`Baseline.merge\`, ${MERGES} merges: relative error against the exact R-7 quantiles of all 100,000.`,
   '',
   '| quantile | median error | largest error | target |',
   '| --- | --- | --- | --- |',

@@ -30,21 +30,25 @@ describe('error codes', () => {
 })
 
 describe('error classes', () => {
-  const errors = [
-    new UnknownTimerError('7'),
-    new UnknownOperationError('op'),
-    new NotEnoughSamplesError('op', 3, 100),
-    new BaselineFileError('/tmp/x.json', 'unreadable'),
-    new TrackerExistsError(),
-    new InvalidOptionError('windowSize', 'an integer >= 1', 0),
-    new InvalidArgumentError('name', 'a string', 1),
-    new InvalidDurationError('op', -1),
-    new StageFileError('/tmp/run', 'cannot be listed'),
-    new UnknownRunError('r', []),
-    new UnknownStageError('r', 's', ['t']),
+  // Built inside the test (a factory per class): errors built in the describe body would make
+  // every mutant of their constructors static (docs/testing.md, "Setup inside tests").
+  const errors: Array<[string, () => Error & { code: string }]> = [
+    ['UnknownTimerError', () => new UnknownTimerError('7')],
+    ['UnknownOperationError', () => new UnknownOperationError('op')],
+    ['NotEnoughSamplesError', () => new NotEnoughSamplesError('op', 3, 100)],
+    ['BaselineFileError', () => new BaselineFileError('/tmp/x.json', 'unreadable')],
+    ['TrackerExistsError', () => new TrackerExistsError()],
+    ['InvalidOptionError', () => new InvalidOptionError('windowSize', 'an integer >= 1', 0)],
+    ['InvalidArgumentError', () => new InvalidArgumentError('name', 'a string', 1)],
+    ['InvalidDurationError', () => new InvalidDurationError('op', -1)],
+    ['StageFileError', () => new StageFileError('/tmp/run', 'cannot be listed')],
+    ['UnknownRunError', () => new UnknownRunError('r', [])],
+    ['UnknownStageError', () => new UnknownStageError('r', 's', ['t'])],
   ]
 
-  it.each(errors.map((e) => [e.name, e]))('%s is a PerfwatchError with a code', (_, error) => {
+  it.each(errors)('%s is a PerfwatchError with a code, named after its class', (name, make) => {
+    const error = make()
+    expect(error.name).toBe(name)
     expect(error).toBeInstanceOf(PerfwatchError)
     expect(error).toBeInstanceOf(Error)
     expect(Object.values(ERROR_CODES)).toContain(error.code)
@@ -113,6 +117,29 @@ describe('error messages', () => {
     )
     expect(new InvalidArgumentError('@timeOperation decorates class methods only').message).toBe(
       '@timeOperation decorates class methods only',
+    )
+    expect(new StageFileError('/tmp/run', 'cannot be listed').message).toBe(
+      '/tmp/run: cannot be listed',
+    )
+    expect(new UnknownStageError('r', 's', ['parse', 'embed']).message).toBe(
+      'Run "r" has no metrics of stage "s"; its stages are "parse", "embed"',
+    )
+  })
+
+  it('name the runs there are for an unknown run, the newest 5 and how many more', () => {
+    const message = (runId: string, knownRuns: string[]) =>
+      new UnknownRunError(runId, knownRuns).message
+    expect(message('r', [])).toBe('No stage metrics for run "r": there are no runs yet')
+    expect(message('b', ['a', 'b'])).toBe(
+      'No stage metrics for run "b": its folder has no readable metric file (each file skipped ' +
+        'was logged with PERFWATCH_STAGE_FILE)',
+    )
+    expect(message('r', ['e', 'd', 'c', 'b', 'a'])).toBe(
+      'No stage metrics for run "r": runs with metrics, newest first: "e", "d", "c", "b", "a"',
+    )
+    expect(message('r', ['g', 'f', 'e', 'd', 'c', 'b', 'a'])).toBe(
+      'No stage metrics for run "r": runs with metrics, newest first: "g", "f", "e", "d", "c", ' +
+        'and 2 more',
     )
   })
 

@@ -90,6 +90,8 @@ describe('formatLatencies', () => {
   it('prints two latencies as formatLatency does when they read differently', () => {
     expect(formatLatencies(150, 100)).toEqual(['150ms', '100ms'])
     expect(formatLatencies(30, 30)).toEqual(['30ms', '30ms'])
+    // Equal values read the same anyway: no extra digits (not 30.4ms and 30.4ms).
+    expect(formatLatencies(30.4, 30.4)).toEqual(['30ms', '30ms'])
   })
 
   it('gives more digits when two different latencies would read the same', () => {
@@ -98,5 +100,8 @@ describe('formatLatencies', () => {
     expect(formatLatencies(15, 15.004)).toEqual(['15ms', '15.004ms'])
     expect(formatLatencies(2043.7, 2000)).toEqual(['2.0437s', '2s'])
     expect(formatLatencies(999.4, 999.9)).toEqual(['999ms', '1.0s'])
+    // 1 s exactly is printed in seconds too (1.0s and 1.0s before), never as 1000ms.
+    expect(formatLatencies(1000, 1000.4)).toEqual(['1s', '1.0004s'])
+    expect(formatLatencies(999.96, 1000)).toEqual(['999.96ms', '1s'])
   })
 })

@@ -46,6 +46,15 @@ describe('quantileSorted (R-7: linear interpolation between order statistics)', 
     expect(quantileSorted(sorted, 0.009)).toBe(2)
   })
 
+  it('gives an infinite value between two infinite neighbours, not NaN (∞ - ∞)', () => {
+    const inf = Number.POSITIVE_INFINITY
+    const sorted = [1, inf, inf]
+    expect(quantileSorted(sorted, 0)).toBe(1) // h = 0: x[0], not 1 + 0 · ∞ (NaN)
+    expect(quantileSorted(sorted, 0.25)).toBe(inf) // h = 0.5: 1 + 0.5 · ∞
+    expect(quantileSorted(sorted, 0.75)).toBe(inf) // h = 1.5, between x[1] = x[2] = ∞
+    expect(quantileSorted(sorted, 1)).toBe(inf)
+  })
+
   it('returns the value of a single value, and NaN for no values or a NaN p', () => {
     for (const p of [0, 0.3, 0.5, 0.99, 1]) expect(quantileSorted([7.25], p)).toBe(7.25)
     expect(quantileSorted([], 0.5)).toBeNaN()

@@ -15,6 +15,10 @@ describe('roundUpToTwoDigits', () => {
     [1.1 * 1.1, 1.3], // 1.2100000000000002: 1.3, since 1.21 is above 1.2
     [0.000123456, 0.00013],
     [12_345_678, 13_000_000],
+    [123_456, 130_000], // 13 / 10 ** -4 would be 130000.00000000001
+    [0.345, 0.35], // 35 * 10 ** -2 would be 0.35000000000000003
+    [10.01, 11],
+    [999.9999999999999, 1000], // Math.log10 gives 3: the mantissa is 9.99…, not 99.9…
     [0, 0],
   ])('%d → %d', (value, rounded) => {
     expect(roundUpToTwoDigits(value)).toBe(rounded)

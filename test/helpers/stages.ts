@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { StageTracker, type StageTrackerOptions } from '../../src/index.js'
+import { type StageMetric, StageTracker, type StageTrackerOptions } from '../../src/index.js'
 import { manualClock } from './clock.js'
 import { logSink } from './log-sink.js'
 import { tempDir } from './tmp.js'
@@ -33,4 +33,29 @@ export function filesUnder(folder: string): string[] {
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name).slice(folder.length + 1))
     .sort()
+}
+
+const T0 = Date.parse('2026-01-01T00:00:00.000Z')
+
+/** A metric of `item` in `stage`, starting `startMs` after T0. */
+export function metric(
+  item: string,
+  stage: string,
+  durationMs: number,
+  extra: Partial<StageMetric> = {},
+  startMs = 0,
+): StageMetric {
+  return {
+    runId: 'r',
+    itemId: item,
+    stage,
+    status: 'success',
+    error: null,
+    startedAt: new Date(T0 + startMs).toISOString(),
+    durationMs,
+    apiCalls: {},
+    itemsProcessed: 0,
+    attributes: {},
+    ...extra,
+  }
 }

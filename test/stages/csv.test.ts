@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
 import { StageFileError } from '../../src/index.js'
 import { testStages } from '../helpers/stages.js'
+import { thrownBy } from '../helpers/thrown.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const RUN = 'run-1'
@@ -95,7 +96,14 @@ describe('exportMetricsCsv', () => {
     const { stages } = testStages()
     stages.trackStage(RUN, 'a', 's', () => undefined)
     const folder = tempDir()
-    expect(() => stages.exportMetricsCsv(RUN, folder)).toThrow(StageFileError)
+    const error = thrownBy(() => stages.exportMetricsCsv(RUN, folder))
+    expect(error).toBeInstanceOf(StageFileError)
+    expect(error).toMatchObject({
+      code: 'PERFWATCH_STAGE_FILE',
+      path: folder,
+      message: `${folder}: cannot be written`,
+      cause: expect.objectContaining({ code: 'EISDIR' }),
+    })
     expect(() => stages.exportMetricsCsv('nope', join(folder, 'x.csv'))).toThrow(
       'No stage metrics for run "nope"',
     )

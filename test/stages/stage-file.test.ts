@@ -31,6 +31,46 @@ describe('file names', () => {
     expect(decodeName(encodeName(id))).toBe(id)
   })
 
+  it('takes a run folder name of 255 UTF-8 bytes and a metric file name of 185, not one more', () => {
+    const { stages, outputDir, lines } = testStages()
+    const run = `${'é'.repeat(127)}r` // 255 bytes
+    const item = 'x'.repeat(178) // x…x_s.json: 185 bytes
+    stages.trackStage(run, item, 's', () => undefined)
+    expect(filesUnder(outputDir)).toEqual([`metrics/${run}/${item}_s.json`])
+    for (const [runId, itemId] of [
+      ['é'.repeat(128), 'a'],
+      [RUN, `${item}x`],
+    ] as const) {
+      expect(() => stages.startStage(runId, itemId, 's')).toThrow(
+        'runId, itemId and stage are too long for a file name',
+      )
+    }
+    expect(lines).toEqual([])
+  })
+
+  // Regression: names of about 220 to 241 bytes were accepted, but the temporary file their write
+  // goes through (`<name>.<pid>-<thread>-<n>-<random>.<host>.tmp`) was over 255 bytes:
+  // ENAMETOOLONG, and the metric was never written.
+  it('writes the metric of every key it accepts, however long, with a collision suffix too', () => {
+    const { stages, outputDir, lines } = testStages()
+    let accepted = 0
+    for (let length = 170; length <= 250; length++) {
+      const x = 'x'.repeat(length)
+      try {
+        stages.startStage(RUN, `${x}_y`, 's')
+      } catch {
+        continue // too long: refused before anything runs
+      }
+      stages.trackStage(RUN, `${x}_y`, 's', () => undefined) // x…x_y_s.json
+      stages.trackStage(RUN, x, 'y_s', () => undefined) // the same name: gets .<8 hex>
+      accepted += 2
+    }
+    expect(lines).toEqual([])
+    expect(filesUnder(join(outputDir, 'metrics', RUN))).toHaveLength(accepted)
+    expect(stages.getRunMetrics(RUN)).toHaveLength(accepted)
+    expect(accepted).toBe(2 * (176 - 170 + 1)) // x…x_y_s.json has 185 bytes for 176 x
+  })
+
   it('never writes outside outputDir, whatever the ids', () => {
     const root = tempDir()
     const outputDir = join(root, 'out', 'runs')
@@ -56,6 +96,19 @@ describe('file names', () => {
     expect(stages.listRuns().sort()).toEqual([...hostile].sort())
     for (const id of hostile)
       expect(stages.getRunMetrics(id)[0]).toMatchObject({ runId: id, itemId: id, stage: id })
+  })
+})
+
+describe('the file', () => {
+  it('starts with the documented format and version, then the metric', () => {
+    const { stages, outputDir } = testStages()
+    stages.trackStage(RUN, 'a', 's', () => undefined)
+    const file = JSON.parse(readFileSync(join(outputDir, 'metrics', RUN, 'a_s.json'), 'utf8'))
+    expect(Object.entries(file).slice(0, 3)).toEqual([
+      ['format', 'perfwatch-stage-metric'],
+      ['version', 1],
+      ['runId', RUN],
+    ])
   })
 })
 
@@ -88,8 +141,13 @@ describe('reading metric files', () => {
       ['folder.json', 'future_s.json', 'other_s.json', 'torn_s.json'].map((f) => join(folder, f)),
     )
     expect(reported.every((l) => l.level === WARN)).toBe(true)
-    expect(reported.find((l) => String(l.path).endsWith('future_s.json'))?.msg).toContain(
-      'newer perfwatch',
+    const reason = (file: string) => reported.find((l) => String(l.path).endsWith(file))?.msg
+    expect(reason('future_s.json')).toContain(
+      'version 2: this perfwatch reads version 1 (a later version was written by a newer ' +
+        'perfwatch: upgrade to read it)',
+    )
+    expect(reason('other_s.json')).toContain(
+      'not a stage metric file (format is not "perfwatch-stage-metric")',
     )
     expect(filesUnder(folder)).toEqual(before)
   })
@@ -130,31 +188,98 @@ describe('reading metric files', () => {
     expect(lines.filter((l) => l.code === 'PERFWATCH_STAGE_FILE')).toHaveLength(2)
   })
 
-  it('parses exactly what it writes, and refuses fields of the wrong kind', () => {
+  function written() {
     const { stages } = testStages()
     const ctx = stages.trackStage(RUN, 'a', 's', (ctx) => {
       ctx.recordApiCall('llm', { tokens: { input: 3, output: 4 }, durationMs: 5 })
+      ctx.addItems(2)
       ctx.setAttribute('model', 'm1')
+      ctx.setAttribute('ratio', 0.25)
       ctx.setAttribute('cached', false)
       ctx.setAttribute('none', null)
       return ctx
     })
-    const [read] = stages.getRunMetrics(RUN)
-    expect(read).toEqual(ctx.end())
-    const good = JSON.parse(
-      readFileSync(join(stages.outputDir, 'metrics', RUN, 'a_s.json'), 'utf8'),
+    const text = readFileSync(join(stages.outputDir, 'metrics', RUN, 'a_s.json'), 'utf8')
+    return { stages, metric: ctx.end(), text, good: JSON.parse(text) }
+  }
+
+  it('parses exactly what it writes', () => {
+    const { stages, metric, text } = written()
+    expect(parseStageMetric(text)).toEqual(metric)
+    expect(stages.getRunMetrics(RUN)).toEqual([metric])
+    expect(metric.attributes).toEqual({ model: 'm1', ratio: 0.25, cached: false, none: null })
+  })
+
+  it.each([
+    ['null', 'not a stage metric file (format is not "perfwatch-stage-metric")'],
+    ['[]', 'not a stage metric file (format is not "perfwatch-stage-metric")'],
+    ['"text"', 'not a stage metric file (format is not "perfwatch-stage-metric")'],
+    ['{"hello":"world"}', 'not a stage metric file (format is not "perfwatch-stage-metric")'],
+    [
+      '{"format":"perfwatch-stage-metric","version":"1"}',
+      'version "1": this perfwatch reads version 1 (a later version was written by a newer ' +
+        'perfwatch: upgrade to read it)',
+    ],
+  ])('refuses %s, saying why', (text, message) => {
+    expect(refusal(() => parseStageMetric(text))).toBe(message)
+  })
+
+  const ids = 'runId, itemId and stage must be strings'
+  const error = 'error must be null or { name, message }'
+  it.each<[string, unknown, string]>([
+    ['runId', '', ids],
+    ['itemId', 7, ids],
+    ['stage', undefined, ids],
+    ['status', 'ok', 'status must be "success" or "error"'],
+    ['error', { name: 'E' }, error],
+    ['error', { message: 'm' }, error],
+    ['error', { name: 1, message: 'm' }, error],
+    ['error', 'E: m', error],
+    ['error', undefined, error],
+    ['startedAt', 'yesterday', 'invalid startedAt'],
+    ['startedAt', 2025, 'invalid startedAt'], // Date.parse(2025) reads the string "2025"
+    ['startedAt', undefined, 'invalid startedAt'],
+    ['durationMs', -1, 'durationMs must be a duration in ms'],
+    ['itemsProcessed', 1.5, 'itemsProcessed must be a count'],
+    [
+      'apiCalls',
+      { llm: { calls: 1, inputTokens: -1, outputTokens: 0, durationsMs: [] } },
+      'invalid apiCalls',
+    ],
+    [
+      'apiCalls',
+      { llm: { calls: -1, inputTokens: 0, outputTokens: 0, durationsMs: [] } },
+      'invalid apiCalls',
+    ],
+    ['apiCalls', { llm: null }, 'invalid apiCalls'],
+    ['apiCalls', 5, 'invalid apiCalls'],
+    ['apiCalls', null, 'invalid apiCalls'],
+    ['apiCalls', [], 'invalid apiCalls'],
+    ['attributes', { x: [] }, 'invalid attributes'],
+    ['attributes', { x: {} }, 'invalid attributes'],
+    ['attributes', 5, 'invalid attributes'],
+    ['attributes', null, 'invalid attributes'],
+  ])('refuses %s %j, saying why', (field, value, message) => {
+    const { good } = written()
+    expect(refusal(() => parseStageMetric(JSON.stringify({ ...good, [field]: value })))).toBe(
+      message,
     )
-    for (const [field, value] of [
-      ['runId', ''],
-      ['status', 'ok'],
-      ['error', { name: 'E' }],
-      ['startedAt', 'yesterday'],
-      ['durationMs', -1],
-      ['itemsProcessed', 1.5],
-      ['apiCalls', { llm: { calls: 1, inputTokens: -1, outputTokens: 0, durationsMs: [] } }],
-      ['attributes', { x: [] }],
-    ] as const) {
-      expect(() => parseStageMetric(JSON.stringify({ ...good, [field]: value }))).toThrow()
-    }
+  })
+
+  it('refuses an attribute too large for a double (1e999 reads as Infinity)', () => {
+    const { text } = written()
+    const infinite = text.replace('"ratio": 0.25', '"ratio": 1e999')
+    expect(infinite).not.toBe(text)
+    expect(refusal(() => parseStageMetric(infinite))).toBe('invalid attributes')
   })
 })
+
+/** The message of what `fn` throws; undefined when it does not throw. */
+function refusal(fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (error) {
+    return (error as Error).message
+  }
+  return undefined
+}

@@ -15,9 +15,10 @@ import {
   UnknownStageError,
 } from '../../src/index.js'
 import { faultyClock } from '../helpers/clock.js'
-import { WARN } from '../helpers/log-sink.js'
+import { ERROR, logSink, WARN } from '../helpers/log-sink.js'
 import { itRealTime } from '../helpers/mutation.js'
 import { filesUnder, testStages } from '../helpers/stages.js'
+import { thrownBy } from '../helpers/thrown.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const RUN = '2025-11-04T14:30:00'
@@ -62,6 +63,16 @@ describe('trackStage: the contract', () => {
     })
     expect(value).toBe(42)
     expect(readMetric(outputDir, RUN, 'a_parse.json').durationMs).toBe(7.5)
+  })
+
+  it('dates a stage by the wall time its clock reading stands for', () => {
+    const before = Date.now()
+    const { stages, clock } = testStages()
+    const after = Date.now()
+    clock.advance(500)
+    const startedMs = Date.parse(stages.startStage(RUN, 'a', 's').startedAt)
+    expect(startedMs).toBeGreaterThanOrEqual(before + 500)
+    expect(startedMs).toBeLessThanOrEqual(after + 500)
   })
 
   itRealTime('measures real time with the default clock', async () => {
@@ -215,7 +226,28 @@ describe('startStage and end', () => {
     ctx.addItems(1)
     expect(ctx.isEnded).toBe(true)
     expect(stages.getRunMetrics(RUN)[0]).toMatchObject({ apiCalls: {}, itemsProcessed: 0 })
-    expect(lines.filter((l) => l.code === 'PERFWATCH_STAGE_ENDED')).toHaveLength(1)
+    const late = lines.filter((l) => l.code === 'PERFWATCH_STAGE_ENDED')
+    expect(late).toHaveLength(1)
+    expect(late[0]).toMatchObject({
+      level: WARN,
+      runId: RUN,
+      itemId: 'a',
+      stage: 'upload',
+      method: 'recordApiCall',
+      suppressed: 0,
+      msg: 'perfwatch: recordApiCall on stage upload of item a after it ended was ignored',
+    })
+  })
+
+  it('does not record twice when a synchronous function ends its own context', () => {
+    const { stages, clock, tracker } = testStages()
+    stages.trackStage(RUN, 'a', 's', (ctx) => {
+      clock.advance(5)
+      ctx.end()
+      clock.advance(50)
+    })
+    expect(stages.getRunMetrics(RUN).map((m) => m.durationMs)).toEqual([5])
+    expect(tracker.getOperationStats('stage:s')?.totalCount).toBe(1)
   })
 
   it('does not record twice when trackStage’s function ends its own context', async () => {
@@ -326,19 +358,14 @@ describe('runs', () => {
       'No stage metrics for run "nope": there are no runs yet',
     )
     stages.trackStage(RUN, 'a', 'parse', () => undefined)
-    let error: UnknownStageError | undefined
-    try {
-      stages.getStageStatistics(RUN, 'extraction')
-    } catch (e) {
-      error = e as UnknownStageError
-    }
+    const error = thrownBy(() => stages.getStageStatistics(RUN, 'extraction')) as UnknownStageError
     expect(error).toBeInstanceOf(UnknownStageError)
     expect(error).toMatchObject({
       code: 'PERFWATCH_UNKNOWN_STAGE',
       runId: RUN,
       stage: 'extraction',
     })
-    expect(error?.message).toContain('its stages are "parse"')
+    expect(error.message).toContain('its stages are "parse"')
     expect(() => stages.analyzeRun('other')).toThrow(`runs with metrics, newest first: "${RUN}"`)
   })
 
@@ -376,14 +403,15 @@ describe('feeding the performance tracker', () => {
   it('records each stage as the operation stage:<stage>, failures as failures', () => {
     const { stages, tracker, clock } = testStages()
     stages.trackStage(RUN, 'a', 'extraction', () => clock.advance(20))
+    stages.trackStage(RUN, 'b', 'extraction', () => clock.advance(5))
     expect(() =>
-      stages.trackStage(RUN, 'b', 'extraction', () => {
+      stages.trackStage(RUN, 'c', 'extraction', () => {
         throw new Error('x')
       }),
     ).toThrow()
     expect(tracker.getOperationStats('stage:extraction')).toMatchObject({
-      totalCount: 2,
-      errorRate: 0.5,
+      totalCount: 3,
+      errorRate: 1 / 3,
       recentMax: 20,
     })
   })
@@ -395,6 +423,30 @@ describe('feeding the performance tracker', () => {
     const b = testStages({ tracker: false })
     b.stages.trackStage(RUN, 'a', 'parse', () => undefined)
     expect(b.tracker.getSystemSummary().trackedOperations).toEqual([])
+    expect(b.lines).toEqual([]) // nothing went wrong either
+  })
+
+  it('accepts no tracker: the default one is looked up at the first stage end, not before', () => {
+    const options = { outputDir: tempDir(), logger: logSink().logger }
+    expect(() => new StageTracker(options)).not.toThrow()
+    expect(() => new StageTracker({ ...options, tracker: undefined })).not.toThrow()
+  })
+
+  it('never lets a failing tracker change the stage: its error is logged as internal', () => {
+    const tracker = {
+      record: () => {
+        throw new Error('tracker broke')
+      },
+    }
+    const { stages, lines } = testStages({ tracker: tracker as never })
+    expect(stages.trackStage(RUN, 'a', 's', () => 'value')).toBe('value')
+    expect(stages.getRunMetrics(RUN)).toHaveLength(1)
+    expect(lines.filter((l) => l.code === 'PERFWATCH_INTERNAL_ERROR')).toEqual([
+      expect.objectContaining({
+        level: ERROR,
+        err: expect.objectContaining({ message: 'tracker broke' }),
+      }),
+    ])
   })
 })
 
@@ -415,6 +467,49 @@ describe('in memory (persist: false)', () => {
     expect(existsSync(outputDir)).toBe(false)
     expect(stages.getStageStatistics(RUN, 's')).toMatchObject({ itemCount: 1, averageMs: 6 })
     expect(stages.listRuns()).toEqual([RUN])
+  })
+
+  it('keeps an async stage in memory too, and writes no file', async () => {
+    const { stages, outputDir, clock } = testStages({ persist: false })
+    await stages.trackStage(RUN, 'a', 's', async () => clock.advance(3))
+    expect(existsSync(outputDir)).toBe(false)
+    expect(stages.getRunMetrics(RUN)).toEqual([expect.objectContaining({ durationMs: 3 })])
+  })
+
+  it('says a run it has not seen is unknown', () => {
+    const { stages } = testStages({ persist: false })
+    expect(() => stages.getRunMetrics('nope')).toThrow(
+      'No stage metrics for run "nope": there are no runs yet',
+    )
+    stages.trackStage(RUN, 'a', 's', () => undefined)
+    expect(() => stages.getRunMetrics('nope')).toThrow(UnknownRunError)
+  })
+
+  it('orders metrics by start time, then item, then stage, whatever order they came in', () => {
+    const { stages, clock } = testStages({ persist: false })
+    const track = (itemId: string, stage: string) =>
+      stages.trackStage(RUN, itemId, stage, () => undefined)
+    track('c', 'retried') // first in, but tried again last
+    for (const [itemId, stage] of [
+      ['b', 'y'],
+      ['a', 'z'],
+      ['b', 'x'],
+      ['a', 'y'],
+    ] as const) {
+      track(itemId, stage) // all started at the same clock reading
+    }
+    clock.advance(10)
+    track('0', 'late')
+    clock.advance(10)
+    track('c', 'retried')
+    expect(stages.getRunMetrics(RUN).map((m) => `${m.itemId}/${m.stage}`)).toEqual([
+      'a/y',
+      'a/z',
+      'b/x',
+      'b/y',
+      '0/late',
+      'c/retried',
+    ])
   })
 
   it('keeps the 20 most recent runs', () => {
@@ -449,6 +544,26 @@ describe('bad input', () => {
     }
     expect(ran).toBe(false)
     expect(stages.getRunMetrics(RUN)).toHaveLength(1)
+  })
+
+  it('names the argument that is wrong', () => {
+    const { stages } = testStages()
+    stages.trackStage(RUN, 'a', 's', () => undefined)
+    const rule = 'must be a non-empty string of at most 1024 characters, got ""'
+    expect(() => stages.trackStage(RUN, 'a', 's', 'nope' as never)).toThrow(
+      'fn must be a function, got "nope"',
+    )
+    expect(() => stages.startStage('', 'a', 's')).toThrow(`runId ${rule}`)
+    expect(() => stages.startStage(RUN, '', 's')).toThrow(`itemId ${rule}`)
+    expect(() => stages.startStage(RUN, 'a', '')).toThrow(`stage ${rule}`)
+    expect(() => stages.getStageStatistics(RUN, '')).toThrow(`stage ${rule}`)
+    expect(() => stages.getRunMetrics('')).toThrow(`runId ${rule}`)
+    expect(() => stages.exportMetricsCsv(RUN, '')).toThrow(`outputPath ${rule}`)
+    const itemId = 'x'.repeat(300)
+    expect(() => stages.startStage(RUN, itemId, 's')).toThrow(
+      `runId, itemId and stage are too long for a file name (${itemId}_s.json): the run folder ` +
+        'may have 255 bytes (UTF-8, encoded) and the metric file name 185; use shorter ids',
+    )
   })
 
   it('refuses invalid API calls, counts and attributes with coded errors', () => {
@@ -498,11 +613,47 @@ describe('bad input', () => {
     ]) {
       expect(() => new StageTracker({ outputDir, ...options } as never)).toThrow(InvalidOptionError)
     }
-    expect(() => new StageTracker(null as never)).toThrow(InvalidOptionError)
+    expect(() => new StageTracker(null as never)).toThrow('options must be an object, got null')
     expect(new InvalidOptionError('x', 'y')).toBeInstanceOf(RangeError)
     expect(() => new StageTracker({ outputDir, persist: 'no' } as never)).toThrow(
       'persist must be a boolean, got "no"',
     )
+  })
+
+  it.each([
+    [{ outputDir: '' }, 'outputDir must be a non-empty string, got ""'],
+    [{ outputDir: 42 }, 'outputDir must be a non-empty string, got 42'],
+    [{ durable: 1 }, 'durable must be a boolean, got 1'],
+    [{ tracker: {} }, 'tracker must be a PerformanceTracker or false, got an object'],
+    [{ tracker: null }, 'tracker must be a PerformanceTracker or false, got null'],
+    [{ operationPrefix: 1 }, 'operationPrefix must be a string, got 1'],
+    [{ clock: 1 }, 'clock must be a function, got 1'],
+    [
+      { logger: console.log },
+      'logger must be a logger with info, warn and error methods, got a function',
+    ],
+    [{ warningIntervalMs: -1 }, 'warningIntervalMs must be an integer >= 0, got -1'],
+    [{ thresholds: [] }, 'thresholds must be an object, got an array'],
+    [{ thresholds: { s: -1 } }, 'thresholds.s must be a number of ms in [0, 1e12), got -1'],
+    [
+      { thresholds: { s: { warnMs: 10, maxErrorRate: 0.1 } } },
+      'thresholds.s takes warnMs and criticalMs: stage error rates are in analyzeRun',
+    ],
+    [
+      { thresholds: { s: { warnMs: 10, criticalMs: 5 } } },
+      'thresholds.s.criticalMs must be at least warnMs (10), got 5',
+    ],
+  ])('refuses %j, saying why', (options, message) => {
+    const outputDir = tempDir()
+    const error = thrownBy(() => new StageTracker({ outputDir, ...options } as never))
+    expect(error).toBeInstanceOf(InvalidOptionError)
+    expect(error).toMatchObject({ message })
+  })
+
+  it('writes under perfwatch-runs unless told otherwise', () => {
+    const stages = new StageTracker({ tracker: false, logger: logSink().logger })
+    expect(stages.outputDir).toBe('perfwatch-runs')
+    expect(stages.persist).toBe(true)
   })
 
   it('gives coded errors that are PerfwatchErrors', () => {
@@ -532,6 +683,16 @@ describe('a failing clock', () => {
       expect(lines.some((l) => l.code === 'PERFWATCH_INTERNAL_ERROR')).toBe(true)
     },
   )
+
+  it('logs what a throwing clock threw', () => {
+    const clock = faultyClock()
+    const { stages, lines } = testStages({ clock })
+    clock.failAlways('throw')
+    stages.trackStage(RUN, 'a', 's', () => undefined)
+    expect(lines.find((l) => l.code === 'PERFWATCH_INTERNAL_ERROR')?.err).toMatchObject({
+      message: 'clock broke',
+    })
+  })
 
   it('records a stage whose end reading went backwards with duration 0', () => {
     const clock = faultyClock()

@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import {
+import fs, {
   existsSync,
+  fstatSync,
+  linkSync,
   lutimesSync,
   mkdirSync,
   readdirSync,
@@ -13,8 +15,11 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { syncBuiltinESMExports } from 'node:module'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { threadId } from 'node:worker_threads'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -29,7 +34,9 @@ import {
   readRegularFileSync,
   removeDeadWriters,
   replaceFile,
+  replaceFileSync,
   tryLockSync,
+  writeFileAtomically,
 } from '../../src/storage/atomic-file.js'
 import { tempDir } from '../helpers/tmp.js'
 import { nextTurn } from '../helpers/tracker.js'
@@ -109,6 +116,49 @@ async function ownTempSuffix(): Promise<string> {
   const temp = names.find((name) => name.startsWith('probe.json.'))
   if (temp === undefined) throw new Error(`no temporary file in ${names.join(', ')}`)
   return temp.slice('probe.json.'.length)
+}
+
+/** An fsync asked for: of a folder or a file (its inode), and which file was at `path` then. */
+interface Fsync {
+  isFolder: boolean
+  ino: number
+  /** The inode at `path` at that moment (undefined: none), telling before a rename from after. */
+  inoAtPath: number | undefined
+}
+
+/**
+ * The fsyncs (`fsyncSync`, `FileHandle.sync`) asked for while `run` runs, each passed on to the
+ * real call: what makes a write survive a power loss, seen from inside the process.
+ */
+async function fsyncsDuring(path: string, run: () => Promise<unknown>): Promise<Fsync[]> {
+  const fsyncs: Fsync[] = []
+  const record = (fd: number) => {
+    const stats = fstatSync(fd)
+    const inoAtPath = statSync(path, { throwIfNoEntry: false })?.ino
+    fsyncs.push({ isFolder: stats.isDirectory(), ino: stats.ino, inoAtPath })
+  }
+  const probe = await open(fileURLToPath(import.meta.url), 'r')
+  const handles = Object.getPrototypeOf(probe) as { sync(): Promise<void> }
+  await probe.close()
+  const fsyncSync = fs.fsyncSync
+  const sync = handles.sync
+  fs.fsyncSync = (fd) => {
+    record(fd)
+    fsyncSync(fd)
+  }
+  handles.sync = function (this: { fd: number }) {
+    record(this.fd)
+    return sync.call(this)
+  }
+  syncBuiltinESMExports() // the source's `import { fsyncSync } from 'node:fs'` sees it too
+  try {
+    await run()
+  } finally {
+    fs.fsyncSync = fsyncSync
+    handles.sync = sync
+    syncBuiltinESMExports()
+  }
+  return fsyncs
 }
 
 function writeLock(path: string, content: string | object): string {
@@ -354,12 +404,120 @@ describe('replaceFile', () => {
     expect(statSync(path).isDirectory()).toBe(true)
   })
 
+  it.skipIf(process.platform === 'win32')(
+    'fsyncs the new file before the rename, and its folder after it',
+    async () => {
+      const dir = tempDir()
+      const path = join(dir, 'b.json')
+      writeFileSync(path, 'old')
+      const old = statSync(path).ino
+      const fsyncs = await fsyncsDuring(path, () =>
+        replaceFile(path, (handle) => handle.writeFile('new')),
+      )
+      const ino = statSync(path).ino
+      expect(fsyncs).toEqual([
+        { isFolder: false, ino, inoAtPath: old },
+        { isFolder: true, ino: statSync(dir).ino, inoAtPath: ino },
+      ])
+    },
+  )
+
   it.runIf(isLinux)('closes the temporary file and the folder, also when it fails', async () => {
     const dir = tempDir()
     const path = join(dir, 'b.json')
     const failure = new Error('disk full')
     await replaceFile(path, (handle) => handle.writeFile('new'))
     await replaceFile(path, () => Promise.reject(failure)).catch(() => undefined)
+    expect(openIn(dir)).toEqual([])
+  })
+})
+
+type WriteText = (path: string, text: string, durable?: boolean) => Promise<void>
+
+const textWriters: Record<string, WriteText> = {
+  replaceFileSync: async (path, text, durable) => replaceFileSync(path, text, durable),
+  writeFileAtomically: (path, text, durable) => writeFileAtomically(path, text, durable),
+}
+
+describe.each(Object.keys(textWriters))('%s', (name) => {
+  const write = (path: string, text: string, durable?: boolean) =>
+    (textWriters[name] as WriteText)(path, text, durable)
+
+  it.each([true, false])(
+    'with durable %s, creates missing folders and writes the text, leaving no temporary file',
+    async (durable) => {
+      const dir = tempDir()
+      const path = join(dir, 'a', 'b', 'b.json')
+      await write(path, 'new', durable)
+      expect(readFileSync(path, 'utf8')).toBe('new')
+      expect(readdirSync(join(dir, 'a', 'b'))).toEqual(['b.json'])
+    },
+  )
+
+  it.each([true, false])(
+    'with durable %s, replaces the file by a rename: a reader of the old one reads it whole',
+    async (durable) => {
+      const dir = tempDir()
+      const path = join(dir, 'b.json')
+      writeFileSync(path, 'old text')
+      linkSync(path, join(dir, 'reader')) // the file as an open reader holds it
+      await write(path, 'new', durable)
+      expect(readFileSync(path, 'utf8')).toBe('new')
+      expect(readFileSync(join(dir, 'reader'), 'utf8')).toBe('old text') // not written over
+      expect(readdirSync(dir).sort()).toEqual(['b.json', 'reader'])
+    },
+  )
+
+  it.skipIf(process.platform === 'win32').each([
+    ['durable', true],
+    ['by default', undefined],
+  ])('fsyncs the new file before the rename and its folder after it, %s', async (_, durable) => {
+    const dir = tempDir()
+    const path = join(dir, 'b.json')
+    writeFileSync(path, 'old')
+    const old = statSync(path).ino
+    const fsyncs = await fsyncsDuring(path, () => write(path, 'new', durable))
+    const ino = statSync(path).ino
+    expect(fsyncs).toEqual([
+      { isFolder: false, ino, inoAtPath: old },
+      { isFolder: true, ino: statSync(dir).ino, inoAtPath: ino },
+    ])
+  })
+
+  it.skipIf(process.platform === 'win32')('fsyncs nothing when not durable', async () => {
+    const path = join(tempDir(), 'b.json')
+    expect(await fsyncsDuring(path, () => write(path, 'new', false))).toEqual([])
+    expect(readFileSync(path, 'utf8')).toBe('new')
+  })
+
+  it.each([true, false])(
+    'with durable %s, throws EISDIR for a folder where the file should be, removing its temporary file',
+    async (durable) => {
+      const dir = tempDir()
+      const path = join(dir, 'b.json')
+      mkdirSync(path)
+      await expect(write(path, 'new', durable)).rejects.toMatchObject({ code: 'EISDIR' })
+      expect(readdirSync(dir)).toEqual(['b.json'])
+      expect(statSync(path).isDirectory()).toBe(true)
+    },
+  )
+
+  it('throws ENOTDIR when its folder cannot be created under a file, writing nothing', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'file'), 'x')
+    await expect(write(join(dir, 'file', 'a', 'b.json'), 'new')).rejects.toMatchObject({
+      code: 'ENOTDIR',
+    })
+    expect(readdirSync(dir)).toEqual(['file'])
+  })
+
+  it.runIf(isLinux)('closes the temporary file and the folder, also when it fails', async () => {
+    const dir = tempDir()
+    const path = join(dir, 'b.json')
+    await write(path, 'new')
+    await write(path, 'new', false)
+    mkdirSync(join(dir, 'folder'))
+    await write(join(dir, 'folder'), 'new').catch(() => undefined)
     expect(openIn(dir)).toEqual([])
   })
 })
