@@ -74,6 +74,8 @@ export {
 } from './decorators.js'
 export { getPerformanceTracker, timeOperation } from './default-tracker.js'
 export type { TrackerOptions } from './options.js'
+export type { ProfileArgs, ProfileDetail } from './profile/argv.js'
+export { PROFILE_DETAILS, profileOptionsFromArgv } from './profile/argv.js'
 export type {
   Bottleneck,
   BottleneckReason,
