@@ -69,8 +69,13 @@ function argumentProblem(error: Error): string {
   switch ((error as { code?: string }).code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${option}`
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return `option ${option?.split(/[, ]/)[0] ?? ''} ${error.message.includes('argument missing') ? 'needs a value' : 'takes no value'}`
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const name = option?.split(/[, ]/)[0] ?? ''
+      if (error.message.includes('ambiguous')) {
+        return `option ${name}: a value starting with - is given as ${name}=<value>`
+      }
+      return `option ${name} ${error.message.includes('argument missing') ? 'needs a value' : 'takes no value'}`
+    }
     default:
       return (error.message.split('. ')[0] ?? error.message).replace(/\.$/, '')
   }
