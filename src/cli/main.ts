@@ -70,6 +70,11 @@ export function main(args: string[], output: Output): ExitCode {
   }
 }
 
+// `perfwatch report x.json | head` closes the pipe early: stop writing, keep the exit code.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error
+})
+
 const output: Output = {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),

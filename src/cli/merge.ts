@@ -87,10 +87,14 @@ export const merge: Command = {
     const operations = merged.filter((entry) => entry.baseline !== undefined).length
     const resets = merged.length - operations
     output.stdout(
-      `${out}: ${operations} operations from ${inputs.length} files ` +
+      `${out}: ${plural(operations, 'operation')} from ${plural(inputs.length, 'file')} ` +
         `(${mergedCount} merged from several, ${operations - mergedCount} from one)` +
-        (resets > 0 ? `, ${resets} reset` : ''),
+        (resets > 0 ? `, ${plural(resets, 'reset')}` : ''),
     )
     return EXIT.ok
   },
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }

@@ -45,8 +45,9 @@ describe('perfwatch merge', () => {
     const dir = tempDir()
     const shared = writeBaselines(join(dir, 'shared.json'), [baselineOf('op', range(1, 10))])
     const fresh = writeBaselines(join(dir, 'fresh.json'), [baselineOf('op', range(11, 10))])
-    const { status } = await perfwatch(['merge', shared, fresh, '--output', shared])
+    const { status, stdout } = await perfwatch(['merge', shared, fresh, '--output', shared])
     expect(status).toBe(0)
+    expect(stdout).toBe(`${shared}: 1 operation from 2 files (1 merged from several, 0 from one)\n`)
     expect(entriesOf(shared)[0]?.baseline?.sampleCount).toBe(20)
   })
 
@@ -96,7 +97,7 @@ describe('perfwatch merge', () => {
       'perfwatch: merge: left out a baseline of "orders.price" learned before its reset at 2026-12-07T10:00:00.000Z',
     ])
     expect(stdout).toBe(
-      `${out}: 1 operations from 3 files (0 merged from several, 1 from one), 1 reset\n`,
+      `${out}: 1 operation from 3 files (0 merged from several, 1 from one), 1 reset\n`,
     )
     const entries = entriesOf(out)
     expect(entries.map((e) => [e.name, e.baseline?.p50, e.resetAt])).toEqual([
