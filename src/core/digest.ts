@@ -125,18 +125,17 @@ interface CdfPoints {
 }
 
 function cdfPoints(centroids: ArrayLike<number>): CdfPoints {
-  let total = 0
-  for (let i = 1; i < centroids.length; i += 2) total += centroids[i] as number
   const means: number[] = []
   const levels: number[] = []
   let below = 0
   for (let i = 0; i < centroids.length; i += 2) {
     const count = centroids[i + 1] as number
     means.push(centroids[i] as number)
-    levels.push((below + count / 2) / total)
+    levels.push(below + count / 2)
     below += count
   }
-  return { means, levels }
+  // `below` is now the total count N
+  return { means, levels: levels.map((level) => level / below) }
 }
 
 function cdfAt({ means, levels }: CdfPoints, x: number): number {
