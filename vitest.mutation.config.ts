@@ -3,12 +3,13 @@ import base from './vitest.config.js'
 
 // The tests Stryker runs against each mutant (stryker.config.mjs): every test that runs the
 // source in the test's own process. Left out: tests whose code under test runs in a child
-// process on the built dist/ (the demo, e2e, kill -9, several writers, fsync tracing, heap
+// process on the built dist/ (the demo, the bin, e2e, kill -9, several writers, fsync tracing, heap
 // growth), which never see a mutant; the process monitor's real-time tests (it is not mutated;
 // see docs/testing.md); and the type tests, which tsc checks (at run time they assert nothing,
 // and their describe-level tracker made every mutant it reaches static).
 export const NOT_MUTATION_TESTED = [
   'test/demo/**',
+  'test/cli/**',
   'test/e2e/**',
   'test/types/**',
   'test/fault/sigkill.test.ts',

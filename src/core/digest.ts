@@ -87,3 +87,72 @@ export function quantilesOf(digest: Digest): Quantiles {
     p99: digest.percentile(0.99),
   }
 }
+
+/**
+ * The cumulative distribution a digest's centroids describe, at `x`: the piecewise-linear CDF
+ * through one point per centroid, `(mean_i, (count of the centroids before i + count_i / 2) / N)`,
+ * 0 below the first mean and 1 above the last. `centroids` are interleaved
+ * `[mean0, count0, mean1, count1, ...]` in ascending mean (what `Baseline` keeps), at least one.
+ *
+ * Example: centroids `[1, 1, 2, 2, 4, 1]` (N = 4) give the points (1, 0.125), (2, 0.5),
+ * (4, 0.875): F(0.5) = 0, F(1.5) = 0.3125, F(3) = 0.6875, F(4) = 0.875, F(5) = 1.
+ */
+export function cdfOfCentroids(centroids: ArrayLike<number>, x: number): number {
+  return cdfAt(cdfPoints(centroids), x)
+}
+
+/**
+ * The Kolmogorov-Smirnov distance of two digests: the largest `|F1(x) - F2(x)|` of their
+ * centroid CDFs (`cdfOfCentroids`) over the union of both digests' centroid means. Both CDFs are
+ * linear between those points, so so is their difference, and its largest value is at one of
+ * them. 0 for the same digest, 1 at most.
+ */
+export function ksDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const pointsA = cdfPoints(a)
+  const pointsB = cdfPoints(b)
+  let distance = 0
+  for (const points of [pointsA, pointsB]) {
+    for (const x of points.means) {
+      distance = Math.max(distance, Math.abs(cdfAt(pointsA, x) - cdfAt(pointsB, x)))
+    }
+  }
+  return distance
+}
+
+interface CdfPoints {
+  means: number[]
+  levels: number[]
+}
+
+function cdfPoints(centroids: ArrayLike<number>): CdfPoints {
+  const means: number[] = []
+  const levels: number[] = []
+  let below = 0
+  for (let i = 0; i < centroids.length; i += 2) {
+    const count = centroids[i + 1] as number
+    means.push(centroids[i] as number)
+    levels.push(below + count / 2)
+    below += count
+  }
+  // `below` is now the total count N
+  return { means, levels: levels.map((level) => level / below) }
+}
+
+function cdfAt({ means, levels }: CdfPoints, x: number): number {
+  // j: the last point at or below x (binary search; means ascend, ties allowed)
+  let low = 0
+  let high = means.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if ((means[middle] as number) <= x) low = middle + 1
+    else high = middle
+  }
+  const j = low - 1
+  if (j < 0) return 0
+  const last = means.length - 1
+  if (j === last) return x === means[last] ? (levels[last] as number) : 1
+  const x0 = means[j] as number
+  const y0 = levels[j] as number
+  // means[j + 1] > x >= means[j]: the gap is never 0
+  return y0 + (((levels[j + 1] as number) - y0) * (x - x0)) / ((means[j + 1] as number) - x0)
+}

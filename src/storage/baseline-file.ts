@@ -238,6 +238,22 @@ export function serializeEntry(entry: FileEntry): string {
   return `${key}:${JSON.stringify(stored)}`
 }
 
+/**
+ * A whole file of `entries`, written at `savedAt`: baselines, then resets, each sorted by name
+ * (as `BaselineStore` writes it, in one string).
+ */
+export function serializeBaselineFile(entries: readonly FileEntry[], savedAt: Date): string {
+  // sort() orders strings by UTF-16 code units, as the store does
+  // Stryker disable next-line EqualityOperator: names are unique, so < and <= never meet equal ones
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : 1))
+  const section = (isReset: boolean) =>
+    sorted
+      .filter((entry) => (entry.baseline === undefined) === isReset)
+      .map(serializeEntry)
+      .join(ENTRY_SEPARATOR)
+  return fileHead(savedAt) + section(false) + FILE_MIDDLE + section(true) + FILE_TAIL
+}
+
 // The file stores little-endian float32; on a big-endian host the bytes are swapped.
 // Stryker disable next-line ConditionalExpression: true here; only a big-endian host can tell
 const IS_LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f

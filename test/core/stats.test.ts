@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { mean, quantileSorted, standardDeviation, summarize } from '../../src/core/stats.js'
+import {
+  kolmogorovSurvival,
+  mean,
+  quantileSorted,
+  standardDeviation,
+  summarize,
+} from '../../src/core/stats.js'
 
 describe('quantileSorted (R-7: linear interpolation between order statistics)', () => {
   const oneToFifty = Array.from({ length: 50 }, (_, i) => i + 1)
@@ -127,5 +133,38 @@ describe('mean and standardDeviation', () => {
     const s = summarize(new Float64Array(0))
     for (const value of [s.min, s.max, s.mean, s.p50, s.p99]) expect(value).toBeNaN()
     expect(s.stdDev).toBe(0)
+  })
+})
+
+describe('kolmogorovSurvival (the Kolmogorov distribution, scipy.stats.kstwobign.sf)', () => {
+  it('gives scipy kstwobign.sf values on both series', () => {
+    // scipy 1.x: kstwobign.sf(x), printed with repr
+    expect(kolmogorovSurvival(0.2)).toBe(0.999999999999495)
+    expect(kolmogorovSurvival(0.5)).toBe(0.9639452436648751)
+    expect(kolmogorovSurvival(0.75)).toBeCloseTo(0.6271670417762616, 15)
+    // 0.2808738392255489 in scipy: within 1e-15 (two terms fewer would be 5e-14 off)
+    expect(Math.abs(kolmogorovSurvival(0.99) - 0.2808738392255489)).toBeLessThan(1e-15)
+    expect(kolmogorovSurvival(1)).toBe(0.26999967167735456)
+    expect(kolmogorovSurvival(2)).toBe(0.0006709252557796953)
+    expect(kolmogorovSurvival(3)).toBe(3.045995948942526e-8)
+  })
+
+  it('gives the critical values of the Smirnov tables', () => {
+    expect(kolmogorovSurvival(1.2238)).toBeCloseTo(0.1, 4) // 10 %
+    expect(kolmogorovSurvival(1.3581)).toBe(0.0499996304316674) // 5 %
+    expect(kolmogorovSurvival(1.6276)).toBe(0.010001537333060776) // 1 %
+  })
+
+  it('is 1 at and below 0, NaN for NaN, and falls steadily', () => {
+    expect(kolmogorovSurvival(0)).toBe(1)
+    expect(kolmogorovSurvival(-1)).toBe(1)
+    expect(kolmogorovSurvival(Number.NaN)).toBeNaN()
+    expect(kolmogorovSurvival(0.05)).toBe(1)
+    let previous = 1
+    for (let x = 0.3; x < 4; x += 0.01) {
+      const p = kolmogorovSurvival(x)
+      expect(p).toBeLessThan(previous)
+      previous = p
+    }
   })
 })

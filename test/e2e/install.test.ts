@@ -141,6 +141,17 @@ describe('the installed tarball', () => {
     expect(JSON.stringify(saved)).toContain('db.findOrder')
   })
 
+  it('installs the perfwatch bin, which runs', () => {
+    const bin = join(consumer, 'node_modules', '.bin', 'perfwatch')
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    expect(execFileSync(bin, ['--version'], { cwd: consumer, ...quiet }).trim()).toBe(version)
+    const report = execFileSync(bin, ['report', 'baselines/perfwatch.json'], {
+      cwd: consumer,
+      ...quiet,
+    })
+    expect(report).toMatch(/^baselines\/perfwatch\.json: \d+ operations?\n/)
+  })
+
   it('can be required from CommonJS', () => {
     expect(node(['require.cjs'], consumer).trim()).toBe('5 1')
   })

@@ -13,6 +13,7 @@ import {
   parseBaselineFile,
   type RawEntry,
   readEntry,
+  serializeBaselineFile,
   serializeEntry,
 } from '../../src/storage/baseline-file.js'
 import {
@@ -452,5 +453,45 @@ describe('the checks of one entry', () => {
         check({ name: 'db.query', isReset: false, value: { ...value, digest: { f32le } } }),
       ).toThrow(new TypeError('digest.f32le is not [mean, count] float32 pairs'))
     }
+  })
+})
+
+describe('serializeBaselineFile', () => {
+  it('writes what the store writes: baselines, then resets, each sorted by name', async () => {
+    const dir = tempDir()
+    const path = join(dir, 'store.json')
+    const { tracker } = fileTracker(path)
+    establish(tracker, 'b.op', 10)
+    establish(tracker, 'a.op', 20)
+    establish(tracker, 'c.op', 30)
+    tracker.resetBaseline('c.op')
+    await tracker.close()
+    const text = readFileSync(path, 'utf8')
+    const parsed = parseBaselineFile(text)
+    const entries = parsed.entries.map((raw) => readEntry(raw, parsed.version, {}))
+    const savedAt = new Date(JSON.parse(text).savedAt)
+    // reversed, so the sort is what puts them in order
+    expect(serializeBaselineFile(entries.reverse(), savedAt)).toBe(text)
+  })
+
+  it('writes an empty file that reads back empty', () => {
+    const text = serializeBaselineFile([], LEARNED_AT)
+    expect(text).toBe(`${fileHead(LEARNED_AT)}${FILE_MIDDLE}${FILE_TAIL}`)
+    expect(parseBaselineFile(text).entries).toEqual([])
+  })
+
+  it('sorts names by UTF-16 code units', () => {
+    const entries = ['b', 'B', 'a', '\u00e9'].map((name) => ({
+      name,
+      baseline: undefined,
+      resetAt: 1,
+    }))
+    const text = serializeBaselineFile(entries, LEARNED_AT)
+    expect(parseBaselineFile(text).entries.map((raw) => raw.name)).toEqual([
+      'B',
+      'a',
+      'b',
+      '\u00e9',
+    ])
   })
 })
