@@ -26,7 +26,7 @@ export {
   UnknownTimerError,
   WARNING_CODES,
 } from './core/errors.js'
-export { formatLatency, formatPercent } from './core/format.js'
+export { formatBytes, formatLatency, formatPercent } from './core/format.js'
 export type { Logger } from './core/logger.js'
 export type {
   BaselineChange,
@@ -74,6 +74,28 @@ export {
 } from './decorators.js'
 export { getPerformanceTracker, timeOperation } from './default-tracker.js'
 export type { TrackerOptions } from './options.js'
+export type { ProfilerOptions, ReportOptions } from './profile/profiler.js'
+export { getProfiler, Profiler, shouldUseColor } from './profile/profiler.js'
+export type {
+  CpuFunction,
+  EventLoopFigures,
+  GcFigures,
+  HostProfile,
+  LeakVerdict,
+  OperationFigures,
+  ProfileComparison,
+  ProfileDetail,
+  ProfileRecommendation,
+  ProfileRecommendationKind,
+  ProfileReport,
+  ServiceProfile,
+  StageChange,
+  StageMemory,
+  StageProfile,
+} from './report/profile-report.js'
+export { PROFILE_REPORT_FORMAT, PROFILE_REPORT_VERSION } from './report/profile-report.js'
+export type { RenderOptions } from './report/render.js'
+export { renderReport } from './report/render.js'
 export type {
   Bottleneck,
   BottleneckReason,
