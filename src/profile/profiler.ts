@@ -120,6 +120,8 @@ export class Profiler implements StageHooks {
   private memorySamples = 0
   private readonly open = new Set<OpenStage>()
   private current: OpenStage | undefined
+  /** The stage that started last: the one a GC after it ended is charged to. */
+  private lastStage: string | null = null
   private stageMemory = new Map<string, StageMemory>()
   private sampler: MemorySampler | undefined
   private gc: GcObserver | undefined
@@ -200,7 +202,7 @@ export class Profiler implements StageHooks {
     this.guard(() => this.observe(readMemory()))
     const reportError = this.logger.reportInternalError
     const now = () => this.now()
-    const currentStage = () => this.current?.stage ?? null
+    const currentStage = () => this.current?.stage ?? this.lastStage
     this.sampler = new MemorySampler(
       this.sampleIntervalMs,
       (reading) => this.observe(reading),
@@ -286,6 +288,7 @@ export class Profiler implements StageHooks {
       }
       this.open.add(open)
       this.current = open
+      this.lastStage = stage
       return open
     } catch (error) {
       this.logger.reportInternalError(error)
@@ -361,6 +364,7 @@ export class Profiler implements StageHooks {
     this.memorySamples = 0
     this.open.clear()
     this.current = undefined
+    this.lastStage = null
     this.stageMemory = new Map()
     this.cpuSummary = null
     this.gc = undefined

@@ -69,7 +69,7 @@ export interface HeapReading {
   /** Profiler clock, ms. */
   atMs: number
   heapBytes: number
-  /** The stage that was running (the most recently started one still open), or null. */
+  /** The stage running (the most recently started one still open, else the last one started), or null. */
   stage: string | null
 }
 
