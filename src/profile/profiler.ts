@@ -6,13 +6,14 @@
  */
 import { readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { isPromise } from 'node:util/types'
 import { type Clock, defaultClock } from '../core/clock.js'
 import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { DEFAULT_PROFILER_KEY, type StageHooks } from '../core/profile-hooks.js'
 import type { SystemSummary } from '../core/snapshot.js'
 import type { StageMetric } from '../core/stage-metric.js'
-import { isCount, isObject } from '../core/validate.js'
+import { checkName, isCount, isObject } from '../core/validate.js'
 import { createDefaultLogger, SafeLogger } from '../log.js'
 import { isLogger, unknownOption } from '../options.js'
 import {
@@ -274,6 +275,61 @@ export class Profiler implements StageHooks {
     return report
   }
 
+  /**
+   * Times `fn()` as a stage named `stage` of this profiler, for code that does not use a
+   * `StageTracker`, and returns what it returns (a promise settles as it would; its result or
+   * error unchanged). Disabled, it calls `fn()` after one boolean check.
+   * @throws InvalidArgumentError for an invalid stage name or a `fn` that is not a function.
+   */
+  profileStage<T>(stage: string, fn: () => T): T {
+    if (!this.isEnabled) return fn()
+    checkName(stage, 'stage')
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'a function', fn)
+    const token = this.stageStarted(stage)
+    const startMs = this.now()
+    const startedAt = new Date().toISOString()
+    const itemId = String(++this.profiledStages)
+    const finish = (error: unknown, hasFailed: boolean) => {
+      this.stageEnded(
+        token,
+        {
+          runId: 'profile',
+          itemId,
+          stage,
+          status: hasFailed ? 'error' : 'success',
+          error: hasFailed ? describeError(error) : null,
+          startedAt,
+          durationMs: Math.max(0, this.now() - startMs),
+          apiCalls: {},
+          itemsProcessed: 0,
+          attributes: {},
+        },
+        this.thresholds,
+      )
+    }
+    let result: T
+    try {
+      result = fn()
+    } catch (error) {
+      finish(error, true)
+      throw error
+    }
+    if (!isPromise(result)) {
+      finish(undefined, false)
+      return result
+    }
+    return result.then(
+      (value) => {
+        finish(undefined, false)
+        return value
+      },
+      (error: unknown) => {
+        finish(error, true)
+        throw error
+      },
+    ) as T
+  }
+
   /** @internal */
   stageStarted(stage: string): unknown {
     try {
@@ -342,6 +398,8 @@ export class Profiler implements StageHooks {
   // ---- internals ------------------------------------------------------------------------------
 
   private isRunningNow = false
+  /** Stages timed by `profileStage`, numbering their items. */
+  private profiledStages = 0
 
   /** A memory reading: the peaks, and the peaks of every open stage. */
   private observe(reading: MemoryReading): void {
@@ -489,6 +547,16 @@ export class Profiler implements StageHooks {
       this.logger.reportInternalError(error)
       return performance.now()
     }
+  }
+}
+
+/** The name and message of what a stage threw, whatever it is. */
+function describeError(error: unknown): { name: string; message: string } {
+  try {
+    if (error instanceof Error) return { name: error.name, message: error.message }
+    return { name: typeof error, message: String(error) }
+  } catch {
+    return { name: 'Unknown', message: 'the thrown value could not be described' }
   }
 }
 

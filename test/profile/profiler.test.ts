@@ -266,6 +266,69 @@ describe('Profiler, basic', () => {
   })
 })
 
+describe('profileStage', () => {
+  it('times code without a StageTracker and passes results and errors through', async () => {
+    const { profiler, clock } = setup()
+    const value = { kept: true }
+    expect(
+      profiler.profileStage('sync', () => {
+        clock.advance(5)
+        return value
+      }),
+    ).toBe(value)
+    const failure = new TypeError('bad')
+    expect(
+      thrownBy(() =>
+        profiler.profileStage('sync', () => {
+          clock.advance(7)
+          throw failure
+        }),
+      ),
+    ).toBe(failure)
+    await expect(
+      profiler.profileStage('async', async () => {
+        clock.advance(11)
+        return 3
+      }),
+    ).resolves.toBe(3)
+    await expect(
+      profiler.profileStage('async', async () => {
+        clock.advance(13)
+        throw 'plain'
+      }),
+    ).rejects.toBe('plain')
+    const hostile = {
+      toString: () => {
+        throw new Error('no')
+      },
+    }
+    expect(
+      thrownBy(() =>
+        profiler.profileStage('sync', () => {
+          throw hostile
+        }),
+      ),
+    ).toBe(hostile)
+    const report = profiler.report()
+    expect(report.stages.map((s) => [s.stage, s.count, s.totalMs, s.errorCount])).toEqual([
+      ['sync', 3, 12, 2],
+      ['async', 2, 24, 1],
+    ])
+    expect(report.summary.items).toBe(5)
+  })
+
+  it('calls straight through when disabled, and checks its arguments when enabled', () => {
+    const { profiler } = setup({ enabled: false })
+    expect(profiler.profileStage('', () => 1)).toBe(1)
+    expect(profiler.report().stages).toEqual([])
+    const enabled = setup().profiler
+    expect(thrownBy(() => enabled.profileStage('', () => 1))).toBeInstanceOf(InvalidArgumentError)
+    expect((thrownBy(() => enabled.profileStage('s', 5 as never)) as Error).message).toBe(
+      'fn must be a function, got 5',
+    )
+  })
+})
+
 describe('Profiler, detailed', () => {
   it('measures memory per stage, GC, event-loop delay, and the leak verdict input', async () => {
     const { profiler, stages, clock } = setup({ detail: 'detailed', sampleIntervalMs: 5 })
