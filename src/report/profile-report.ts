@@ -503,9 +503,9 @@ function memoryAdvice(stages: readonly StageProfile[]): ProfileRecommendation[] 
       kind: 'memory',
       stage: s.stage,
       message:
-        `Reduce what ${s.stage} allocates and keeps: its heap grew ${formatBytes(growth)} over ` +
-        `${s.count} ${s.count === 1 ? 'run' : 'runs'}, ${formatPercent(share)} of all stages' ` +
-        `growth (peak heap inside ${formatBytes(peak)})`,
+        `Reduce what ${s.stage} allocates: the heap grew ${formatBytes(growth)} while it ran ` +
+        `(${s.count} ${s.count === 1 ? 'run' : 'runs'}), ${formatPercent(share)} of the growth ` +
+        `across stages (peak heap inside ${formatBytes(peak)})`,
       figures: {
         heapDeltaBytes: growth,
         shareOfGrowth: share,

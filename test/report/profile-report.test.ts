@@ -222,7 +222,7 @@ describe('buildProfileReport', () => {
         kind: 'memory',
         stage: 'load',
         message:
-          "Reduce what load allocates and keeps: its heap grew 8.0MB over 1 run, 50.0% of all stages' growth (peak heap inside 40.0MB)",
+          'Reduce what load allocates: the heap grew 8.0MB while it ran (1 run), 50.0% of the growth across stages (peak heap inside 40.0MB)',
         figures: { heapDeltaBytes: 8 * MB, shareOfGrowth: 0.5, heapPeakBytes: 40 * MB, count: 1 },
       },
       expect.objectContaining({ stage: 'save' }),
@@ -251,7 +251,7 @@ describe('buildProfileReport', () => {
       data({ metrics, stageMemory: { load: memory(20 * MB), save: memory(0) } }),
       GENERATED_AT,
     ).recommendations.find((r) => r.kind === 'memory')
-    expect(plural?.message).toContain('over 2 runs, 100.0%')
+    expect(plural?.message).toContain('(2 runs), 100.0%')
   })
 
   it('advises on a service or host whose waits dominate a stage', () => {

@@ -170,4 +170,22 @@ describe('renderReport', () => {
     const lines = colored.split('\n').filter((l) => l.startsWith('  s '))
     expect(lines[0]).toMatch(/^ {2}s {3}\S/)
   })
+
+  it('gives no leak verdict below LEAK_MIN_READINGS readings, and none for a flat heap', () => {
+    const few = buildProfileReport({
+      ...fullData(),
+      heapAfterGc: fullData().heapAfterGc?.slice(0, 4) ?? [],
+    })
+    expect(renderReport(few)).toContain(
+      'Memory Leak: no verdict, 4 of the 5 post-GC heap readings it needs\n',
+    )
+    const flat = (fullData().heapAfterGc ?? []).map((r) => ({ ...r, heapBytes: 10 * MB }))
+    expect(renderReport(buildProfileReport({ ...fullData(), heapAfterGc: flat }))).toContain(
+      'Memory Leak: none, 6 post-GC heap readings, 0.00 MB/min\n',
+    )
+    const nameless = (fullData().heapAfterGc ?? []).map((r) => ({ ...r, stage: null }))
+    expect(renderReport(buildProfileReport({ ...fullData(), heapAfterGc: nameless }))).toContain(
+      'Memory Leak: suspected (consecutive-growth), 6 post-GC heap readings, 1.00 MB/min\n',
+    )
+  })
 })
