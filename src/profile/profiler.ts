@@ -359,14 +359,15 @@ export class Profiler implements StageHooks {
       else this.droppedMetrics++
       this.thresholds = thresholds as StageThresholds
       const open = token as OpenStage | undefined
+      // The end reading counts in this stage's peak too: observed before the stage is closed.
+      const end = readMemory()
+      this.observe(end)
       if (open === undefined || !this.open.delete(open)) return
       if (this.current === open) {
         let last: OpenStage | undefined
         for (const o of this.open) last = o
         this.current = last
       }
-      const end = readMemory()
-      this.observe(end)
       if (this.detail === 'basic') return
       const heapDelta = end.heapBytes - open.start.heapBytes
       const rssDelta = end.rssBytes - open.start.rssBytes

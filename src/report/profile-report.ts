@@ -41,8 +41,10 @@ export const LEAK_SLOPE_T = 3
 export const LEAK_MIN_GROWTH_BYTES = 1 * MB
 /** Comparison with a previous run: both need this many items of a stage for the U test. */
 export const MIN_ITEMS_FOR_TEST = 8
-/** A change is significant below this two-sided p-value. */
+/** A change is significant below this two-sided p-value… */
 export const SIGNIFICANCE_LEVEL = 0.05
+/** …and when the median moved by at least this share (a 1 % shift over many items is not news). */
+export const MIN_RELEVANT_CHANGE = 0.05
 /** Per-item durations kept per stage in a report (for the next run's comparison). */
 export const MAX_KEPT_DURATIONS = 2000
 
@@ -205,6 +207,7 @@ export interface StageChange {
   change: number
   /** Mann-Whitney U on the per-item durations; null when either run has too few items. */
   pValue: number | null
+  /** `pValue` below `SIGNIFICANCE_LEVEL` and the median moved by `MIN_RELEVANT_CHANGE` or more. */
   isSignificant: boolean
 }
 
@@ -635,13 +638,15 @@ function compareRuns(
     const isTestable =
       s.durationsMs.length >= MIN_ITEMS_FOR_TEST && before.durationsMs.length >= MIN_ITEMS_FOR_TEST
     const pValue = isTestable ? mannWhitneyU(s.durationsMs, before.durationsMs).pValue : null
+    const change = s.medianMs / before.medianMs - 1
     changes.push({
       stage: s.stage,
       previousMedianMs: before.medianMs,
       medianMs: s.medianMs,
-      change: s.medianMs / before.medianMs - 1,
+      change,
       pValue,
-      isSignificant: pValue !== null && pValue < SIGNIFICANCE_LEVEL,
+      isSignificant:
+        pValue !== null && pValue < SIGNIFICANCE_LEVEL && Math.abs(change) >= MIN_RELEVANT_CHANGE,
     })
   }
   const previousPeak = previous.summary.peakRssBytes

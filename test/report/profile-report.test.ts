@@ -541,6 +541,24 @@ describe('comparison with a previous run', () => {
     expect(reverse.comparison?.stages[0]?.pValue).toBeNull()
   })
 
+  it('says not significant for a change below MIN_RELEVANT_CHANGE, however small p is', () => {
+    const base = Array.from({ length: 50 }, (_, i) => 100 + i / 100)
+    const before = run({ s: base })
+    // every item 4.9 % slower: U test p far below 0.05, but the median moved less than 5 %
+    const small = buildProfileReport(
+      data({ metrics: base.map((d, i) => metric(`i${i}`, 's', d * 1.049)), previous: before }),
+      GENERATED_AT,
+    ).comparison?.stages[0]
+    expect(small?.pValue as number).toBeLessThan(0.001)
+    expect(small?.isSignificant).toBe(false)
+    const faster = buildProfileReport(
+      data({ metrics: base.map((d, i) => metric(`i${i}`, 's', d * 0.95)), previous: before }),
+      GENERATED_AT,
+    ).comparison?.stages[0]
+    expect(faster?.change).toBeCloseTo(-0.05, 9)
+    expect(faster?.isSignificant).toBe(true)
+  })
+
   it('says not significant at p exactly at or above the level', () => {
     const before = run({ s: [1, 2, 3, 4, 5, 6, 7, 8] })
     const after = buildProfileReport(
