@@ -28,6 +28,7 @@ export {
 } from './core/errors.js'
 export { formatBytes, formatLatency, formatPercent } from './core/format.js'
 export type { Logger } from './core/logger.js'
+export type { StageHooks } from './core/profile-hooks.js'
 export type {
   BaselineChange,
   BaselineEvent,

@@ -9,7 +9,10 @@ import type { StageMetric } from './stage-metric.js'
 /** The key of the process-wide profiler on `globalThis`. */
 export const DEFAULT_PROFILER_KEY = Symbol.for('perfwatch.profiler')
 
-/** What a profiler implements for `StageTracker`. @internal */
+/**
+ * What a profiler implements for `StageTracker` (`Profiler` does). `StageTracker` calls these;
+ * application code does not need to.
+ */
 export interface StageHooks {
   /** One boolean: false makes the stage path skip the profiler entirely. */
   readonly isEnabled: boolean

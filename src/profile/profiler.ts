@@ -330,7 +330,7 @@ export class Profiler implements StageHooks {
     ) as T
   }
 
-  /** @internal */
+  /** Called by `StageTracker` when a stage starts; returns the stage's token. */
   stageStarted(stage: string): unknown {
     try {
       if (!this.isRunningNow) this.start()
@@ -352,7 +352,7 @@ export class Profiler implements StageHooks {
     }
   }
 
-  /** @internal */
+  /** Called by `StageTracker` when a stage ends, with the token `stageStarted` returned. */
   stageEnded(token: unknown, metric: StageMetric, thresholds: object): void {
     try {
       if (this.metrics.length < MAX_PROFILED_METRICS) this.metrics.push(metric)
