@@ -6,7 +6,7 @@
  */
 import { formatBytes, formatLatency, formatPercent } from '../core/format.js'
 import type { StageMetric } from '../core/stage-metric.js'
-import { type LinearFit, linearFit, mannWhitneyU, mean, quantileSorted } from '../core/stats.js'
+import { linearFit, mannWhitneyU, mean, quantileSorted } from '../core/stats.js'
 import {
   analyzeRun,
   type Bottleneck,
@@ -280,10 +280,10 @@ export function buildProfileReport(
   const stages = stageProfiles(data)
   const stageTimeMs = sumOf(metrics.map((m) => m.durationMs))
   const unitsProcessed = sumOf(metrics.map((m) => m.itemsProcessed))
-  const analysis = metrics.length > 0 ? analyzeRun('profile', metrics, data.thresholds) : null
-  const recommendations: Array<ProfileRecommendation & { rank: number }> = (
-    analysis?.recommendations ?? []
-  ).map((r, rank) => ({ ...r, rank }))
+  // Stryker disable next-line StringLiteral: the run id is not part of the report
+  const analysis = analyzeRun('profile', metrics, data.thresholds)
+  const recommendations: Array<ProfileRecommendation & { rank: number }> =
+    analysis.recommendations.map((r, rank) => ({ ...r, rank }))
   const leak = data.heapAfterGc === null ? null : leakVerdict(data.heapAfterGc)
   const gc =
     data.gc === null
@@ -329,7 +329,7 @@ export function buildProfileReport(
       .map(([operation, figures]) => ({ operation, ...figures }))
       .sort((a, b) => b.count - a.count),
     cpu: data.cpu,
-    bottlenecks: analysis?.bottlenecks ?? [],
+    bottlenecks: analysis.bottlenecks,
     recommendations: recommendations.map(({ rank: _rank, ...r }) => r),
     comparison:
       data.previous === null ? null : compareRuns(stages, data.peakRssBytes, data.previous),
@@ -362,9 +362,11 @@ function stageProfiles(data: ProfileData): StageProfile[] {
 
 /** At most `max` of `values`, evenly spaced, in their order. */
 export function thinned(values: readonly number[], max: number): number[] {
-  if (values.length <= max) return [...values]
+  const count = Math.min(max, values.length)
   const kept: number[] = []
-  for (let k = 0; k < max; k++) kept.push(values[Math.floor((k * values.length) / max)] as number)
+  for (let k = 0; k < count; k++) {
+    kept.push(values[Math.floor((k * values.length) / count)] as number)
+  }
   return kept
 }
 
@@ -440,30 +442,23 @@ export function leakVerdict(readings: readonly HeapReading[]): LeakVerdict {
       longestGrowth = streakGrowth
     }
   }
-  const fit =
-    readings.length >= 2
-      ? linearFit(
-          readings.map((r) => r.atMs),
-          readings.map((r) => r.heapBytes),
-        )
-      : null
-  const slope = fit !== null && Number.isFinite(fit.slope) ? fit.slope : null
-  // NaN (2 readings) and 0 (a perfect line) standard errors give no t; a perfect rising line is steep.
+  // Fewer than 2 readings, or all at one time, give a NaN slope: no slope.
+  const fit = linearFit(
+    readings.map((r) => r.atMs),
+    readings.map((r) => r.heapBytes),
+  )
+  const slope = Number.isFinite(fit.slope) ? fit.slope : null
+  // A NaN standard error (2 readings) or 0 (a perfect line) gives no t; a perfect line is steep
+  // (the growth floor below rules out a flat or falling one).
   const slopeT =
-    slope !== null && (fit as LinearFit).slopeStandardError > 0
-      ? slope / (fit as LinearFit).slopeStandardError
-      : null
-  const isSteep =
-    slopeT === null
-      ? slope !== null && slope > 0 && (fit as LinearFit).slopeStandardError === 0
-      : slopeT >= LEAK_SLOPE_T
-  const first = readings[0]
-  const last = readings[readings.length - 1]
-  const spanMs = first === undefined || last === undefined ? 0 : last.atMs - first.atMs
+    slope !== null && fit.slopeStandardError > 0 ? slope / fit.slopeStandardError : null
+  // Stryker disable next-line EqualityOperator: a t of exactly LEAK_SLOPE_T cannot be told apart
+  const isSteep = slopeT === null || slopeT >= LEAK_SLOPE_T
   const hasEnough = readings.length >= LEAK_MIN_READINGS
   const byStreak =
     hasEnough && longest >= LEAK_CONSECUTIVE_GROWTHS && longestGrowth >= LEAK_MIN_GROWTH_BYTES
-  const bySlope = hasEnough && isSteep && (slope as number) * spanMs >= LEAK_MIN_GROWTH_BYTES
+  const bySlope =
+    hasEnough && slope !== null && isSteep && slope * spanOf(readings) >= LEAK_MIN_GROWTH_BYTES
   return {
     isLeak: byStreak || bySlope,
     rule: byStreak ? 'consecutive-growth' : bySlope ? 'slope' : null,
@@ -474,6 +469,11 @@ export function leakVerdict(readings: readonly HeapReading[]): LeakVerdict {
     streakGrowthBytes: longestGrowth,
     stage: mostFrequent(readings.map((r) => r.stage)),
   }
+}
+
+/** From the first reading to the last, ms (at least one reading). */
+function spanOf(readings: readonly HeapReading[]): number {
+  return (readings[readings.length - 1] as HeapReading).atMs - (readings[0] as HeapReading).atMs
 }
 
 function mostFrequent(values: ReadonlyArray<string | null>): string | null {
@@ -497,10 +497,11 @@ function memoryAdvice(stages: readonly StageProfile[]): ProfileRecommendation[] 
   for (const s of stages) totalGrowth += Math.max(0, s.memory?.heapDeltaBytes ?? 0)
   const advice: ProfileRecommendation[] = []
   for (const s of stages) {
-    const growth = s.memory?.heapDeltaBytes ?? 0
-    const share = totalGrowth > 0 ? growth / totalGrowth : 0
-    if (growth < MEMORY_MIN_GROWTH_BYTES || share < MEMORY_DOMINANT_SHARE) continue
-    const peak = s.memory?.heapPeakBytes ?? 0
+    if (s.memory === null || s.memory.heapDeltaBytes < MEMORY_MIN_GROWTH_BYTES) continue
+    const growth = s.memory.heapDeltaBytes
+    const share = growth / totalGrowth // at least growth > 0
+    if (share < MEMORY_DOMINANT_SHARE) continue
+    const peak = s.memory.heapPeakBytes
     advice.push({
       priority: 'medium',
       kind: 'memory',
@@ -526,7 +527,9 @@ function leakAdvice(leak: LeakVerdict): ProfileRecommendation[] {
   const evidence =
     leak.rule === 'consecutive-growth'
       ? `${leak.consecutiveGrowths} growths in a row, +${formatBytes(leak.streakGrowthBytes)}`
-      : `slope ${(leak.slopeT ?? 0).toFixed(1)} standard errors above 0`
+      : leak.slopeT === null
+        ? 'a straight rise'
+        : `slope ${leak.slopeT.toFixed(1)} standard errors above 0`
   return [
     {
       priority: 'high',
@@ -578,14 +581,10 @@ function ioAdvice(
   http: Record<string, HostRequests> | null,
 ): ProfileRecommendation[] {
   const stageMs = new Map<string, number>()
-  const waits: Array<{
-    stage: string
-    source: string
-    isHost: boolean
-    ms: number
-    calls: number
-  }> = []
-  const byKey = new Map<string, (typeof waits)[number]>()
+  const byKey = new Map<
+    string,
+    { stage: string; source: string; isHost: boolean; ms: number; calls: number }
+  >()
   const add = (stage: string, source: string, isHost: boolean, ms: number, calls: number) => {
     const key = JSON.stringify([stage, source, isHost])
     const entry = byKey.get(key)
@@ -594,9 +593,7 @@ function ioAdvice(
       entry.calls += calls
       return
     }
-    const created = { stage, source, isHost, ms, calls }
-    byKey.set(key, created)
-    waits.push(created)
+    byKey.set(key, { stage, source, isHost, ms, calls })
   }
   for (const m of metrics) {
     stageMs.set(m.stage, (stageMs.get(m.stage) ?? 0) + m.durationMs)
@@ -608,7 +605,7 @@ function ioAdvice(
     for (const [stage, ms] of Object.entries(requests.msByStage)) add(stage, host, true, ms, 0)
   }
   const advice: ProfileRecommendation[] = []
-  for (const w of waits) {
+  for (const w of byKey.values()) {
     const totalMs = stageMs.get(w.stage) ?? 0
     const share = totalMs > 0 ? w.ms / totalMs : 0
     if (share < IO_DOMINANT_SHARE) continue
@@ -638,15 +635,16 @@ function compareRuns(
     const isTestable =
       s.durationsMs.length >= MIN_ITEMS_FOR_TEST && before.durationsMs.length >= MIN_ITEMS_FOR_TEST
     const pValue = isTestable ? mannWhitneyU(s.durationsMs, before.durationsMs).pValue : null
-    const change = s.medianMs / before.medianMs - 1
+    const isRelevant =
+      Math.abs(s.medianMs - before.medianMs) >= MIN_RELEVANT_CHANGE * before.medianMs
     changes.push({
       stage: s.stage,
       previousMedianMs: before.medianMs,
       medianMs: s.medianMs,
-      change,
+      change: s.medianMs / before.medianMs - 1,
       pValue,
-      isSignificant:
-        pValue !== null && pValue < SIGNIFICANCE_LEVEL && Math.abs(change) >= MIN_RELEVANT_CHANGE,
+      // Stryker disable next-line EqualityOperator: a p-value of exactly 0.05 cannot be told apart
+      isSignificant: pValue !== null && pValue < SIGNIFICANCE_LEVEL && isRelevant,
     })
   }
   const previousPeak = previous.summary.peakRssBytes

@@ -55,9 +55,9 @@ function memory(heapDeltaBytes: number, extra: Partial<StageMemory> = {}): Stage
   }
 }
 
-/** Readings one minute apart, heap values in MB. */
+/** Readings one minute apart from the profiler clock's hour 1, heap values in MB. */
 function readings(heapsMb: number[], stage: string | null = 'match'): HeapReading[] {
-  return heapsMb.map((mb, i) => ({ atMs: i * 60_000, heapBytes: mb * MB, stage }))
+  return heapsMb.map((mb, i) => ({ atMs: 3_600_000 + i * 60_000, heapBytes: mb * MB, stage }))
 }
 
 describe('buildProfileReport', () => {
@@ -313,6 +313,9 @@ describe('buildProfileReport', () => {
       data({ metrics: metrics.map((m) => ({ ...m, durationMs: 59 })) }),
       GENERATED_AT,
     )
+    expect(doubled.recommendations.find((r) => r.kind === 'io')?.message).toContain(
+      'waiting on gemini (2 calls): 60ms of 118ms',
+    )
     expect(doubled.recommendations.find((r) => r.kind === 'io')?.figures).toEqual({
       source: 'gemini',
       waitMs: 60,
@@ -333,6 +336,28 @@ describe('buildProfileReport', () => {
     ])
   })
 
+  it('sorts by priority, keeping the order of the rules within one', () => {
+    // analyzeRun gives a medium (a dominant stage); the leak rule, added later, is high
+    const metrics = [metric('a', 'big', 900), metric('a', 'small', 100, {}, 900)]
+    const gc = { count: 1, majorCount: 1, totalPauseMs: 500, longestPauseMs: 500 }
+    const heapAfterGc = readings([10, 11, 12, 13, 14, 15])
+    const report = buildProfileReport(data({ metrics, gc, heapAfterGc }), GENERATED_AT)
+    expect(report.recommendations.map((r) => `${r.priority} ${r.kind} ${r.stage}`)).toEqual([
+      'high leak match',
+      'medium optimize big',
+      'medium gc null',
+    ])
+  })
+
+  it('gives no leak advice for a heap that does not leak', () => {
+    const report = buildProfileReport(
+      data({ heapAfterGc: readings([10, 12, 9, 11, 10, 12]) }),
+      GENERATED_AT,
+    )
+    expect(report.leak?.isLeak).toBe(false)
+    expect(report.recommendations).toEqual([])
+  })
+
   it('thins the kept durations to MAX_KEPT_DURATIONS', () => {
     const metrics = Array.from({ length: MAX_KEPT_DURATIONS + 1 }, (_, i) =>
       metric(`i${i}`, 's', i),
@@ -348,6 +373,8 @@ describe('thinned', () => {
     expect(thinned([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 5)).toEqual([0, 2, 4, 6, 8])
     expect(thinned([0, 1, 2], 3)).toEqual([0, 1, 2])
     expect(thinned([0, 1, 2, 3], 3)).toEqual([0, 1, 2])
+    expect(thinned([0, 1, 2], 5)).toEqual([0, 1, 2])
+    expect(thinned([], 5)).toEqual([])
   })
 })
 
@@ -383,6 +410,35 @@ describe('leakVerdict', () => {
     const small = leakVerdict(readings([10, 10.1, 10.2, 10.3, 10.4, 10.5]))
     expect(small).toMatchObject({ isLeak: false, consecutiveGrowths: 5 })
     expect(small.streakGrowthBytes).toBeLessThan(LEAK_MIN_GROWTH_BYTES)
+  })
+
+  it('counts an unchanged reading as the end of a streak', () => {
+    const verdict = leakVerdict(readings([10, 12, 14, 14, 16, 18, 20]))
+    expect(verdict.consecutiveGrowths).toBe(3)
+    expect(verdict.rule).not.toBe('consecutive-growth')
+  })
+
+  it('keeps the first of two equally long streaks when it grew more, and never a shorter one', () => {
+    const first = leakVerdict(readings([10, 15, 20, 5, 6, 7]))
+    expect(first.consecutiveGrowths).toBe(2)
+    expect(first.streakGrowthBytes).toBe(10 * MB)
+    const shorter = leakVerdict(readings([10, 11, 12, 13, 0, 50]))
+    expect(shorter.consecutiveGrowths).toBe(3)
+    expect(shorter.streakGrowthBytes).toBe(3 * MB)
+  })
+
+  it('does not flag a rising but noisy heap whose slope is not significant', () => {
+    const verdict = leakVerdict(readings([10, 20, 5, 25, 8, 30, 12])) // slope 1.04 MB/min, t 0.55
+    expect(verdict.slopeT as number).toBeGreaterThan(0)
+    expect(verdict.slopeT as number).toBeLessThan(3)
+    expect((verdict.growthMbPerMinute as number) * 6).toBeGreaterThan(1) // fitted growth over 6 min
+    expect(verdict.isLeak).toBe(false)
+  })
+
+  it('gives a growth rate from two readings, without a t', () => {
+    const verdict = leakVerdict(readings([10, 12]))
+    expect(verdict.growthMbPerMinute).toBeCloseTo(2, 9)
+    expect(verdict.slopeT).toBeNull()
   })
 
   it('keeps the longest streak, and the larger one of two equally long', () => {
@@ -446,6 +502,11 @@ describe('leakVerdict', () => {
     expect(leakVerdict(mixed).stage).toBe('b')
     const tie = readings([1, 2], null).map((r, i) => ({ ...r, stage: i === 0 ? 'x' : 'y' }))
     expect(leakVerdict(tie).stage).toBe('x')
+    const mostlyOutside = readings([1, 2, 3, 4], null).map((r, i) => ({
+      ...r,
+      stage: i === 3 ? 'x' : null,
+    }))
+    expect(leakVerdict(mostlyOutside).stage).toBe('x')
   })
 
   it('gives the leak recommendation with its numbers', () => {
@@ -474,6 +535,13 @@ describe('leakVerdict', () => {
       data({ heapAfterGc: readings([10, 12, 11, 13, 12, 14, 13, 15, 14, 16], null) }),
       GENERATED_AT,
     ).recommendations[0]
+    const straight = buildProfileReport(
+      data({ heapAfterGc: readings([10, 10.25, 10.5, 10.75, 11]) }),
+      GENERATED_AT,
+    ).recommendations[0]
+    expect(straight?.message).toBe(
+      'Possible memory leak: the heap after major GCs grows 0.3 MB/min over 5 GCs (a straight rise), mostly while match was running',
+    )
     expect(bySlope?.message).toMatch(
       /^Possible memory leak: the heap after major GCs grows 0\.5 MB\/min over 10 GCs \(slope \d+\.\d standard errors above 0\)$/,
     )
@@ -557,6 +625,33 @@ describe('comparison with a previous run', () => {
     ).comparison?.stages[0]
     expect(faster?.change).toBeCloseTo(-0.05, 9)
     expect(faster?.isSignificant).toBe(true)
+  })
+
+  it('calls a change of exactly MIN_RELEVANT_CHANGE of the median relevant', () => {
+    const base = [79.9, 79.95, 80, 80, 80, 80, 80.05, 80.1] // median 80
+    const before = run({ s: base })
+    const compare = (shiftMs: number) =>
+      buildProfileReport(
+        data({ metrics: base.map((d, i) => metric(`i${i}`, 's', d + shiftMs)), previous: before }),
+        GENERATED_AT,
+      ).comparison?.stages[0]
+    expect(compare(4)).toMatchObject({ medianMs: 84, isSignificant: true }) // 4 = 5 % of 80
+    expect(compare(3.99)?.isSignificant).toBe(false)
+    expect(compare(3.99)?.pValue as number).toBeLessThan(0.01)
+  })
+
+  it('says not significant when p is above the level, however large the change', () => {
+    const before = run({ s: [1, 2, 3, 4, 5, 6, 7, 8] })
+    const after = buildProfileReport(
+      data({
+        metrics: [1, 2, 3, 4, 6, 7, 8, 9].map((d, i) => metric(`i${i}`, 's', d)),
+        previous: before,
+      }),
+      GENERATED_AT,
+    ).comparison?.stages[0]
+    expect(after?.change).toBeCloseTo(5 / 4.5 - 1, 12)
+    expect(after?.pValue as number).toBeGreaterThan(0.05)
+    expect(after?.isSignificant).toBe(false)
   })
 
   it('says not significant at p exactly at or above the level', () => {
