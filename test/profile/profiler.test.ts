@@ -7,6 +7,7 @@ import {
   getProfiler,
   InvalidArgumentError,
   InvalidOptionError,
+  PerformanceTracker,
   Profiler,
   type ProfilerOptions,
   renderReport,
@@ -214,6 +215,25 @@ describe('Profiler, basic', () => {
 
   it('profiles every StageTracker through the default profiler, and reads default tracker operations', () => {
     const clock = manualClock()
+    // The default tracker, installed as getPerformanceTracker() would, and removed after: other
+    // test files sharing this process (mutation runs) create their own.
+    const trackerKey = Symbol.for('perfwatch.tracker')
+    const global = globalThis as Record<symbol, unknown>
+    const saved = global[trackerKey]
+    global[trackerKey] = new PerformanceTracker({
+      storagePath: null,
+      clock,
+      logger: logSink().logger,
+    })
+    try {
+      profileThroughDefaults(clock)
+    } finally {
+      if (saved === undefined) delete global[trackerKey]
+      else global[trackerKey] = saved
+    }
+  })
+
+  function profileThroughDefaults(clock: ReturnType<typeof manualClock>) {
     const profiler = getProfiler({ enabled: true, clock })
     expect(getProfiler()).toBe(profiler)
     expect((thrownBy(() => getProfiler({})) as Error).message).toContain(
@@ -232,7 +252,7 @@ describe('Profiler, basic', () => {
       meanMs: 10,
       p95Ms: 10,
     })
-  })
+  }
 
   it('logs its own failures and never changes the stage', () => {
     const { profiler, stages, clock, lines } = setup()
