@@ -575,50 +575,36 @@ function gcAdvice(
   ]
 }
 
-/** Services (recordApiCall durations) and hosts (timed HTTP) whose time dominates a stage. */
+/**
+ * Hosts whose HTTP requests (timed through diagnostics_channel) add up to `IO_DOMINANT_SHARE` of
+ * a stage's time. Services given to `recordApiCall` are `analyzeRun`'s `external-api` rule: one
+ * service at that share always makes all of a stage's services reach it too.
+ */
 function ioAdvice(
   metrics: readonly StageMetric[],
   http: Record<string, HostRequests> | null,
 ): ProfileRecommendation[] {
   const stageMs = new Map<string, number>()
-  const byKey = new Map<
-    string,
-    { stage: string; source: string; isHost: boolean; ms: number; calls: number }
-  >()
-  const add = (stage: string, source: string, isHost: boolean, ms: number, calls: number) => {
-    const key = JSON.stringify([stage, source, isHost])
-    const entry = byKey.get(key)
-    if (entry !== undefined) {
-      entry.ms += ms
-      entry.calls += calls
-      return
-    }
-    byKey.set(key, { stage, source, isHost, ms, calls })
-  }
-  for (const m of metrics) {
-    stageMs.set(m.stage, (stageMs.get(m.stage) ?? 0) + m.durationMs)
-    for (const [service, calls] of Object.entries(m.apiCalls)) {
-      add(m.stage, service, false, sumOf(calls.durationsMs), calls.durationsMs.length)
-    }
-  }
-  for (const [host, requests] of Object.entries(http ?? {})) {
-    for (const [stage, ms] of Object.entries(requests.msByStage)) add(stage, host, true, ms, 0)
-  }
+  for (const m of metrics) stageMs.set(m.stage, (stageMs.get(m.stage) ?? 0) + m.durationMs)
   const advice: ProfileRecommendation[] = []
-  for (const w of byKey.values()) {
-    const totalMs = stageMs.get(w.stage) ?? 0
-    const share = totalMs > 0 ? w.ms / totalMs : 0
-    if (share < IO_DOMINANT_SHARE) continue
-    const what = w.isHost ? `HTTP requests to ${w.source}` : `${w.source} (${w.calls} calls)`
-    advice.push({
-      priority: 'medium',
-      kind: 'io',
-      stage: w.stage,
-      message:
-        `${w.stage} spends ${formatPercent(share)} of its time waiting on ${what}: ` +
-        `${formatLatency(w.ms)} of ${formatLatency(totalMs)}; cache, batch or overlap these calls`,
-      figures: { source: w.source, waitMs: w.ms, stageMs: totalMs, share },
-    })
+  for (const [host, requests] of Object.entries(http ?? {})) {
+    for (const [stage, waitMs] of Object.entries(requests.msByStage)) {
+      const totalMs = stageMs.get(stage) ?? 0
+      // Requests overlap the stage and each other: their sum can pass the stage's time. A stage
+      // that was not profiled (its metrics dropped) has no time to share.
+      const share = totalMs > 0 ? Math.min(1, waitMs / totalMs) : 0
+      if (share < IO_DOMINANT_SHARE) continue
+      advice.push({
+        priority: 'medium',
+        kind: 'io',
+        stage,
+        message:
+          `${stage} spends ${formatPercent(share)} of its time waiting on HTTP requests to ` +
+          `${host}: ${formatLatency(waitMs)} of ${formatLatency(totalMs)}; cache, batch or ` +
+          'overlap these requests',
+        figures: { host, waitMs, stageMs: totalMs, share },
+      })
+    }
   }
   return advice
 }

@@ -53,9 +53,7 @@ export function renderReport(report: ProfileReport, options: RenderOptions = {})
   )
   if (report.stages.length > 0) {
     lines.push('', heading('Stage Breakdown:'))
-    const changes = new Map<string, StageChange>(
-      (report.comparison?.stages ?? []).map((c) => [c.stage, c]),
-    )
+    const changes = new Map<string, StageChange>(report.comparison?.stages.map((c) => [c.stage, c]))
     const rows = report.stages.map((s) => {
       const change = changes.get(s.stage)
       return [
@@ -66,7 +64,7 @@ export function renderReport(report: ProfileReport, options: RenderOptions = {})
         change === undefined ? '' : describeChange(change, paint),
       ]
     })
-    lines.push(...table(rows, [false, true, true, false, false]))
+    lines.push(...table(rows, 'lrrll'))
   }
   if (report.services.length > 0) {
     lines.push('', heading('External Services:'))
@@ -78,7 +76,7 @@ export function renderReport(report: ProfileReport, options: RenderOptions = {})
           `avg ${formatLatency(s.averageMs)}`,
           `p95 ${formatLatency(s.p95Ms)}`,
         ]),
-        [false, true, true, true],
+        'lrrr',
       ),
     )
   }
@@ -97,7 +95,7 @@ export function renderReport(report: ProfileReport, options: RenderOptions = {})
             `peak ${formatBytes(m.rssPeakBytes)}`,
           ]
         }),
-        [false, true, true, true, true],
+        'lrrrr',
       ),
     )
   }
@@ -138,7 +136,7 @@ export function renderReport(report: ProfileReport, options: RenderOptions = {})
           `p95 ${formatLatency(h.p95Ms)}`,
           h.errors > 0 ? `${h.errors} failed` : '',
         ]),
-        [false, true, true, true, false],
+        'lrrrl',
       ),
     )
   }
@@ -152,7 +150,7 @@ export function renderReport(report: ProfileReport, options: RenderOptions = {})
           `mean ${formatLatencyOrDash(o.meanMs)}`,
           `p95 ${formatLatencyOrDash(o.p95Ms)}`,
         ]),
-        [false, true, true, true],
+        'lrrr',
       ),
     )
   }
@@ -166,7 +164,7 @@ export function renderReport(report: ProfileReport, options: RenderOptions = {})
           formatPercent(f.share),
           f.url === '' ? '' : `${f.url}:${f.line + 1}`,
         ]),
-        [false, true, true, false],
+        'lrrl',
       ),
     )
   }
@@ -194,6 +192,7 @@ function describeChange(change: StageChange, paint: Paint): string {
         : 'not significant'
   const text = `(${signedPercent(change.change)} vs previous run, ${verdict})`
   if (!change.isSignificant) return text
+  // Stryker disable next-line EqualityOperator: a significant change moved the median by 5 % or more, never 0
   return paint(change.change > 0 ? YELLOW : GREEN, text)
 }
 
@@ -213,23 +212,22 @@ function signedPercent(ratio: number): string {
 }
 
 /**
- * Rows as lines indented by two spaces, each column padded to its widest cell (right-aligned
- * where `isRight`), columns three spaces apart, trailing spaces trimmed.
+ * Rows as lines indented by two spaces, each column but the last padded to its widest cell,
+ * right-aligned where `align` has an `r` at its index (`'lrrl'`), columns three spaces apart,
+ * trailing spaces trimmed. Only a row's last cell may carry colour codes (they have no width).
  */
-function table(rows: readonly string[][], isRight: readonly boolean[]): string[] {
-  const widths = isRight.map((_, c) => Math.max(...rows.map((row) => visibleLength(row[c] ?? ''))))
+function table(rows: readonly string[][], align: string): string[] {
+  const last = (rows[0] as string[]).length - 1
+  const widths = (rows[0] as string[]).map((_, c) =>
+    Math.max(...rows.map((row) => (row[c] as string).length)),
+  )
   return rows.map((row) =>
     `  ${row
       .map((cell, c) => {
-        const padding = ' '.repeat((widths[c] as number) - visibleLength(cell))
-        return isRight[c] === true ? padding + cell : cell + padding
+        if (c === last) return cell
+        const padding = ' '.repeat((widths[c] as number) - cell.length)
+        return align[c] === 'r' ? padding + cell : cell + padding
       })
       .join(GAP)}`.trimEnd(),
   )
-}
-
-/** Length without ANSI colour codes. */
-function visibleLength(text: string): number {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape codes start with ESC
-  return text.replace(/\u001b\[\d+m/g, '').length
 }

@@ -188,4 +188,103 @@ describe('renderReport', () => {
       'Memory Leak: suspected (consecutive-growth), 6 post-GC heap readings, 1.00 MB/min\n',
     )
   })
+
+  it('aligns multi-row tables: names left, figures right', () => {
+    const calls = (durationsMs: number[]) => ({
+      calls: durationsMs.length,
+      inputTokens: 0,
+      outputTokens: 0,
+      durationsMs,
+    })
+    const report = buildProfileReport({
+      ...fullData(),
+      previous: null,
+      metrics: [
+        metric('a', 'parse', 5, { apiCalls: { db: calls([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) } }),
+        metric('a', 'load', 2000, { apiCalls: { 'search-api': calls([1500]) } }, 5),
+      ],
+      http: {
+        'a:1': { durationsMs: [1000], errors: 0, msByStage: {} },
+        'longer.host:443': { durationsMs: [5, 6], errors: 3, msByStage: {} },
+      },
+      operations: {
+        'Orders.load': { count: 1200, meanMs: 2, p95Ms: 5 },
+        x: { count: 3, meanMs: null, p95Ms: null },
+      },
+      heapAfterGc: null,
+      cpu: null,
+    })
+    const text = renderReport(report)
+    expect(text).toContain(
+      [
+        'Stage Breakdown:',
+        '  parse   5.0ms    0.2%   1 × median 5.0ms, p95 5.0ms',
+        '  load     2.0s   85.5%   1 × median 2.0s, p95 2.0s',
+        '',
+        'External Services:',
+        '  search-api     1 call    avg 1.5s   p95 1.5s',
+        '  db           11 calls   avg 6.0ms   p95 11ms',
+        '',
+      ].join('\n'),
+    )
+    expect(text).toContain(
+      [
+        'HTTP Requests:',
+        '  a:1                1 request    avg 1.0s    p95 1.0s',
+        '  longer.host:443   2 requests   avg 5.5ms   p95 6.0ms   3 failed',
+        '',
+        'Operations:',
+        '  Orders.load   1,200 calls   mean 2.0ms   p95 5.0ms',
+        '  x                 3 calls       mean -   p95 -',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('leaves out empty HTTP and CPU sections, and a peak comparison without a previous peak', () => {
+    const previous = buildProfileReport({ ...fullData(), peakRssBytes: 0 })
+    const text = renderReport(
+      buildProfileReport({
+        ...fullData(),
+        http: {},
+        cpu: { file: null, topFunctions: [] },
+        previous,
+      }),
+    )
+    expect(text).not.toContain('HTTP Requests')
+    expect(text).not.toContain('Top Functions')
+    expect(text).not.toContain('Peak Memory vs Previous Run')
+    expect(text).toContain('Stage Breakdown:')
+  })
+
+  it('gives a verdict from exactly LEAK_MIN_READINGS readings, and no rate without a slope', () => {
+    const five = (fullData().heapAfterGc ?? []).slice(0, 5)
+    expect(renderReport(buildProfileReport({ ...fullData(), heapAfterGc: five }))).toContain(
+      'Memory Leak: suspected (slope), 5 post-GC heap readings, 1.00 MB/min, while Lexicon Matching ran\n',
+    )
+    const instant = (fullData().heapAfterGc ?? []).map((r) => ({ ...r, atMs: 5 }))
+    expect(renderReport(buildProfileReport({ ...fullData(), heapAfterGc: instant }))).toContain(
+      'Memory Leak: suspected (consecutive-growth), 6 post-GC heap readings, while Lexicon Matching ran\n',
+    )
+  })
+
+  it('colours neither a change that is not significant nor a medium recommendation', () => {
+    const base = [10, 11, 12, 13, 14, 15, 16, 17]
+    const previous = buildProfileReport({
+      ...fullData(),
+      metrics: base.map((d, i) => metric(`i${i}`, 's', d)),
+    })
+    const report = buildProfileReport({
+      ...fullData(),
+      metrics: base.map((d, i) => metric(`i${i}`, 's', d + 0.1)),
+      heapAfterGc: null,
+      gc: { count: 1, majorCount: 0, totalPauseMs: 1000, longestPauseMs: 1000 },
+      previous,
+    })
+    const text = renderReport(report, { color: true })
+    expect(text).toContain('(+1% vs previous run, not significant)\n')
+    expect(text).not.toContain('\u001b[33m')
+    expect(text).toContain('  • Garbage collection paused')
+    expect(text).not.toContain('\u001b[31m')
+  })
 })
