@@ -437,6 +437,7 @@ export function leakVerdict(readings: readonly HeapReading[]): LeakVerdict {
       streak = 0
       streakGrowth = 0
     }
+    // Stryker disable next-line EqualityOperator: an equal streak of equal growth changes nothing
     if (streak > longest || (streak === longest && streakGrowth > longestGrowth)) {
       longest = streak
       longestGrowth = streakGrowth
@@ -450,15 +451,14 @@ export function leakVerdict(readings: readonly HeapReading[]): LeakVerdict {
   const slope = Number.isFinite(fit.slope) ? fit.slope : null
   // A NaN standard error (2 readings) or 0 (a perfect line) gives no t; a perfect line is steep
   // (the growth floor below rules out a flat or falling one).
-  const slopeT =
-    slope !== null && fit.slopeStandardError > 0 ? slope / fit.slopeStandardError : null
+  const slopeT = fit.slopeStandardError > 0 ? fit.slope / fit.slopeStandardError : null
   // Stryker disable next-line EqualityOperator: a t of exactly LEAK_SLOPE_T cannot be told apart
   const isSteep = slopeT === null || slopeT >= LEAK_SLOPE_T
   const hasEnough = readings.length >= LEAK_MIN_READINGS
   const byStreak =
     hasEnough && longest >= LEAK_CONSECUTIVE_GROWTHS && longestGrowth >= LEAK_MIN_GROWTH_BYTES
-  const bySlope =
-    hasEnough && slope !== null && isSteep && slope * spanOf(readings) >= LEAK_MIN_GROWTH_BYTES
+  // A NaN slope (no slope) fails the comparison.
+  const bySlope = hasEnough && isSteep && fit.slope * spanOf(readings) >= LEAK_MIN_GROWTH_BYTES
   return {
     isLeak: byStreak || bySlope,
     rule: byStreak ? 'consecutive-growth' : bySlope ? 'slope' : null,

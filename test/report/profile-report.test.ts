@@ -324,11 +324,18 @@ describe('buildProfileReport', () => {
     const metrics = [metric('a', 'big', 900), metric('a', 'small', 100, {}, 900)]
     const gc = { count: 1, majorCount: 1, totalPauseMs: 500, longestPauseMs: 500 }
     const heapAfterGc = readings([10, 11, 12, 13, 14, 15])
-    const report = buildProfileReport(data({ metrics, gc, heapAfterGc }), GENERATED_AT)
+    const stageMemory = { small: memory(20 * MB), big: memory(0) }
+    const http = { h: { durationsMs: [60], errors: 0, msByStage: { small: 60 } } }
+    const report = buildProfileReport(
+      data({ metrics, gc, heapAfterGc, stageMemory, http }),
+      GENERATED_AT,
+    )
     expect(report.recommendations.map((r) => `${r.priority} ${r.kind} ${r.stage}`)).toEqual([
       'high leak match',
       'medium optimize big',
+      'medium memory small',
       'medium gc null',
+      'medium io small',
     ])
   })
 
