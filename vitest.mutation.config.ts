@@ -17,6 +17,7 @@ export const NOT_MUTATION_TESTED = [
   'test/storage/durability.test.ts',
   'test/regression/7-unended-timers-memory.test.ts',
   'test/process-monitor.test.ts',
+  'test/profile/leak.test.ts',
 ]
 
 export default mergeConfig(

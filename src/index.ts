@@ -26,8 +26,9 @@ export {
   UnknownTimerError,
   WARNING_CODES,
 } from './core/errors.js'
-export { formatLatency, formatPercent } from './core/format.js'
+export { formatBytes, formatLatency, formatPercent } from './core/format.js'
 export type { Logger } from './core/logger.js'
+export type { StageHooks } from './core/profile-hooks.js'
 export type {
   BaselineChange,
   BaselineEvent,
@@ -74,8 +75,34 @@ export {
 } from './decorators.js'
 export { getPerformanceTracker, timeOperation } from './default-tracker.js'
 export type { TrackerOptions } from './options.js'
-export type { ProfileArgs, ProfileDetail } from './profile/argv.js'
-export { PROFILE_DETAILS, profileOptionsFromArgv } from './profile/argv.js'
+export type { ProfileArgs } from './profile/argv.js'
+export { profileOptionsFromArgv } from './profile/argv.js'
+export type { ProfilerOptions, ReportOptions } from './profile/profiler.js'
+export { getProfiler, Profiler, shouldUseColor } from './profile/profiler.js'
+export type {
+  CpuFunction,
+  EventLoopFigures,
+  GcFigures,
+  HostProfile,
+  LeakVerdict,
+  OperationFigures,
+  ProfileComparison,
+  ProfileDetail,
+  ProfileRecommendation,
+  ProfileRecommendationKind,
+  ProfileReport,
+  ServiceProfile,
+  StageChange,
+  StageMemory,
+  StageProfile,
+} from './report/profile-report.js'
+export {
+  PROFILE_DETAILS,
+  PROFILE_REPORT_FORMAT,
+  PROFILE_REPORT_VERSION,
+} from './report/profile-report.js'
+export type { RenderOptions } from './report/render.js'
+export { renderReport } from './report/render.js'
 export type {
   Bottleneck,
   BottleneckReason,

@@ -75,3 +75,17 @@ function formatPrecisely(durationMs: number): string {
     ? `${Number((durationMs / 1000).toFixed(4))}s`
     : `${Number(durationMs.toFixed(3))}ms`
 }
+
+/** A size in memory, MB meaning MiB (1,048,576 bytes): `45.2MB`, `-3.1MB`, `812KB`, `0B`. */
+export function formatBytes(bytes: number): string {
+  const size = Math.abs(bytes)
+  if (size >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)}MB`
+  if (size >= 1024) return `${Math.round(bytes / 1024)}KB`
+  return `${Math.round(bytes)}B`
+}
+
+/** A count for people, with thousands separators: `1,247`; one decimal below 10 (`2.5`). */
+export function formatCount(value: number): string {
+  const rounded = Math.abs(value) < 10 ? Math.round(value * 10) / 10 : Math.round(value)
+  return rounded.toLocaleString('en-US')
+}

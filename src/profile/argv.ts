@@ -4,12 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { InvalidOptionError } from '../core/errors.js'
-
-/** How much the profiler measures (docs/profiling.md). */
-export type ProfileDetail = 'basic' | 'detailed' | 'full'
-
-/** The levels, from the cheapest. */
-export const PROFILE_DETAILS: readonly ProfileDetail[] = ['basic', 'detailed', 'full']
+import { PROFILE_DETAILS, type ProfileDetail } from '../report/profile-report.js'
 
 /** What the command line and the environment asked for. */
 export interface ProfileArgs {

@@ -4,6 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { InvalidArgumentError } from '../core/errors.js'
+import type { StageHooks } from '../core/profile-hooks.js'
 import type { AttributeValue, ServiceCalls, StageMetric } from '../core/stage-metric.js'
 import { checkName, checkObject, isCount, isDuration } from '../core/validate.js'
 
@@ -69,6 +70,8 @@ export class StageContext {
   itemsProcessed = 0
   /** @internal */
   readonly attributes: Record<string, AttributeValue> = {}
+  /** The profiler told about this stage and its token, when profiling. @internal */
+  profiling: { profiler: StageHooks; token: unknown } | undefined = undefined
   private readonly owner: StageOwner
   private metric: StageMetric | undefined
 

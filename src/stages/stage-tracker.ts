@@ -20,6 +20,7 @@ import {
 } from '../core/errors.js'
 import { formatLatencies } from '../core/format.js'
 import type { Logger } from '../core/logger.js'
+import { defaultStageHooks, type StageHooks } from '../core/profile-hooks.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import type { StageMetric } from '../core/stage-metric.js'
 import { thresholdsProblem } from '../core/thresholds.js'
@@ -94,6 +95,11 @@ export interface StageTrackerOptions {
   logger?: Logger
   /** At most one budget warning per this many ms; the rest are counted in the next line. @default 10000 */
   warningIntervalMs?: number
+  /**
+   * The profiler told about every stage (a `Profiler`), or `false` for none. A disabled profiler
+   * costs one boolean check per stage. @default getProfiler()'s, when one was created
+   */
+  profile?: StageHooks | false
 }
 
 /** Emitted when a stage, or an item as a whole (`stage: 'total'`), goes over its budget. */
@@ -129,6 +135,7 @@ const OPTION_NAMES = [
   'clock',
   'logger',
   'warningIntervalMs',
+  'profile',
 ] as const
 
 const DEFAULT_OUTPUT_DIR = 'perfwatch-runs'
@@ -161,6 +168,7 @@ export class StageTracker {
   readonly persist: boolean
   private readonly durable: boolean
   private trackerOption: PerformanceTracker | false | undefined
+  private readonly profileOption: StageHooks | false | undefined
   private readonly operationPrefix: string
   private readonly thresholds: StageThresholds
   private readonly clock: Clock
@@ -203,6 +211,7 @@ export class StageTracker {
       clock = defaultClock,
       logger,
       warningIntervalMs = 10_000,
+      profile,
     } = options
     if (typeof outputDir !== 'string' || outputDir === '') {
       throw new InvalidOptionError('outputDir', 'a non-empty string', outputDir)
@@ -222,7 +231,15 @@ export class StageTracker {
     if (!isCount(warningIntervalMs, 0)) {
       throw new InvalidOptionError('warningIntervalMs', 'an integer >= 0', warningIntervalMs)
     }
+    if (
+      profile !== undefined &&
+      profile !== false &&
+      (typeof profile?.stageStarted !== 'function' || typeof profile.stageEnded !== 'function')
+    ) {
+      throw new InvalidOptionError('profile', 'a Profiler or false', profile)
+    }
     checkThresholds(thresholds)
+    this.profileOption = profile
     this.outputDir = outputDir
     this.persist = persist
     this.durable = durable
@@ -288,8 +305,21 @@ export class StageTracker {
           'the run folder may have 255 bytes (UTF-8, encoded) and the metric file name 185; use shorter ids',
       )
     }
+    const profiler = this.profileOption === undefined ? defaultStageHooks() : this.profileOption
+    // With profiling off this is the one check per stage (docs/profiling.md measures it).
+    const profiling =
+      profiler !== undefined && profiler !== false && profiler.isEnabled
+        ? { profiler, token: profiler.stageStarted(stage) }
+        : undefined
     const startMs = this.now()
-    return new StageContext({ runId, itemId, stage }, this.wallTime(startMs), startMs, this.owner)
+    const context = new StageContext(
+      { runId, itemId, stage },
+      this.wallTime(startMs),
+      startMs,
+      this.owner,
+    )
+    context.profiling = profiling
+    return context
   }
 
   /**
@@ -460,6 +490,9 @@ export class StageTracker {
       attributes: context.attributes,
     }
     context.markEnded(metric)
+    const profiling = context.profiling
+    if (profiling !== undefined)
+      profiling.profiler.stageEnded(profiling.token, metric, this.thresholds)
     try {
       this.recordIntoTracker(metric)
       this.checkBudgets(metric)

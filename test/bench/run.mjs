@@ -15,6 +15,7 @@ const ALL = [
   { name: 'detection', title: 'Detection: false alarms, delays, recovery, log volume' },
   { name: 'service', title: 'Detection in a real service: Express and Fastify under load' },
   { name: 'stages', title: 'Pipeline stages: cost per stage, statistics, analysis and CSV' },
+  { name: 'profile', title: 'Profiler: cost disabled and per level, allocation' },
 ]
 const wanted = process.argv.slice(2)
 const selected = wanted.length > 0 ? ALL.filter((b) => wanted.includes(b.name)) : ALL
