@@ -18,6 +18,7 @@ export const NOT_MUTATION_TESTED = [
   'test/regression/7-unended-timers-memory.test.ts',
   'test/process-monitor.test.ts',
   'test/profile/leak.test.ts',
+  'test/profile/at-exit.test.ts',
 ]
 
 export default mergeConfig(

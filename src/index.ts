@@ -77,6 +77,7 @@ export { getPerformanceTracker, timeOperation } from './default-tracker.js'
 export type { TrackerOptions } from './options.js'
 export type { ProfileArgs } from './profile/argv.js'
 export { profileOptionsFromArgv } from './profile/argv.js'
+export { profileFromArgv } from './profile/at-exit.js'
 export type { ProfilerOptions, ReportOptions } from './profile/profiler.js'
 export { getProfiler, Profiler, shouldUseColor } from './profile/profiler.js'
 export type {
@@ -123,3 +124,6 @@ export type { BaselineFile, StoredBaseline } from './storage/baseline-file.js'
 export { FILE_FORMAT, FILE_VERSION } from './storage/baseline-file.js'
 export type { RecordOptions } from './tracker.js'
 export { OVERFLOW_OPERATION, PerformanceTracker } from './tracker.js'
+
+// PERFWATCH_PROFILE profiles the program without code: read once, when perfwatch is imported.
+import './profile/from-environment.js'

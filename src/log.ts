@@ -8,6 +8,11 @@ export function createDefaultLogger(): Logger {
   return pino({ name: 'perfwatch' })
 }
 
+/** The same logger for a line written while the process exits: written before `exit` returns. */
+export function createExitLogger(): Logger {
+  return pino({ name: 'perfwatch' }, pino.destination({ dest: 1, sync: true }))
+}
+
 // Internal failures are logged at most once a minute, with a count of the ones held back.
 const INTERNAL_ERROR_INTERVAL_MS = 60_000
 

@@ -7,8 +7,6 @@ import { type ParseArgsConfig, parseArgs } from 'node:util'
 /** Exit codes of `perfwatch`: 0 fine, 1 a regression found by `compare`, 2 bad input. */
 export const EXIT = { ok: 0, regression: 1, badInput: 2 } as const
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
-
 /** Bad input: a bad argument, an unknown flag, a file that cannot be read. One line, exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError'
@@ -27,7 +25,8 @@ export interface Command {
   summary: string
   /** The text of `perfwatch <name> --help`. */
   help: string
-  run(args: string[], output: Output): ExitCode
+  /** The exit code: one of `EXIT`, or the program's for `perfwatch profile`. */
+  run(args: string[], output: Output): number
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>

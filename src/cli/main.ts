@@ -4,16 +4,14 @@
  * errors into exit codes and calls `process.exit` (docs/cli.md).
  */
 import { readFileSync } from 'node:fs'
-import { type Command, EXIT, type ExitCode, type Output, UsageError } from './command.js'
+import { type Command, EXIT, type Output, UsageError } from './command.js'
 import { compare } from './compare.js'
 import { merge } from './merge.js'
+import { profile } from './profile.js'
 import { report } from './report.js'
 
-/**
- * Every command, in the order `perfwatch --help` lists them. `perfwatch profile` (the profiler
- * work) joins here when it exists: one file in src/cli/ exporting a `Command`.
- */
-const COMMANDS: readonly Command[] = [report, compare, merge]
+/** Every command, in the order `perfwatch --help` lists them: one file in src/cli/ each. */
+const COMMANDS: readonly Command[] = [report, compare, merge, profile]
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length))
@@ -27,7 +25,7 @@ function help(): string {
     '  -h, --help     this help; perfwatch <command> --help for a command',
     '  -v, --version  the version of perfwatch',
     '',
-    'Exit codes: 0 fine, 1 compare found a regression, 2 bad input.',
+    'Exit codes: 0 fine, 1 compare found a regression, 2 bad input; profile: the program’s.',
   ].join('\n')
 }
 
@@ -38,7 +36,7 @@ function version(): string {
 }
 
 /** Runs the command line `args` (without node and the script) and returns the exit code. */
-export function main(args: string[], output: Output): ExitCode {
+export function main(args: string[], output: Output): number {
   const [first, ...rest] = args
   try {
     if (first === undefined) {

@@ -33,6 +33,7 @@ export const WARNING_CODES = {
   baselineRefused: 'PERFWATCH_BASELINE_REFUSED',
   threshold: 'PERFWATCH_THRESHOLD',
   stageEnded: 'PERFWATCH_STAGE_ENDED',
+  profileRun: 'PERFWATCH_PROFILE_RUN',
 } as const
 
 /** Marks perfwatch's errors; `Symbol.for`, so two copies of the package recognise each other's. */

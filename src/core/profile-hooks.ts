@@ -10,6 +10,12 @@ import type { StageMetric } from './stage-metric.js'
 export const DEFAULT_PROFILER_KEY = Symbol.for('perfwatch.profiler')
 
 /**
+ * The key, on `globalThis`, of the process-wide profiler when the command line or the
+ * environment set it up (`profileFromArgv`, `PERFWATCH_PROFILE`): it reports at exit.
+ */
+export const RUN_PROFILER_KEY = Symbol.for('perfwatch.profileAtExit')
+
+/**
  * What a profiler implements for `StageTracker` (`Profiler` does). `StageTracker` calls these;
  * application code does not need to.
  */

@@ -8,9 +8,9 @@ import { readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { isPromise } from 'node:util/types'
 import { type Clock, defaultClock } from '../core/clock.js'
-import { InvalidArgumentError, InvalidOptionError } from '../core/errors.js'
+import { InvalidArgumentError, InvalidOptionError, WARNING_CODES } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import { DEFAULT_PROFILER_KEY, type StageHooks } from '../core/profile-hooks.js'
+import { DEFAULT_PROFILER_KEY, RUN_PROFILER_KEY, type StageHooks } from '../core/profile-hooks.js'
 import type { SystemSummary } from '../core/snapshot.js'
 import type { StageMetric } from '../core/stage-metric.js'
 import { checkName, isCount, isObject } from '../core/validate.js'
@@ -571,12 +571,23 @@ function fileStamp(date: Date): string {
  * Every `StageTracker` without a `profile` option reports its stages to it, so a pipeline is
  * profiled by calling `getProfiler({ enabled: true })` once at start-up.
  * @throws InvalidArgumentError when `options` are given after it was created (they would be
- * ignored); InvalidOptionError for invalid options.
+ * ignored), unless the run is profiled from the command line or `PERFWATCH_PROFILE`
+ * (`profileFromArgv`): then that profiler is returned and the ignored options are logged
+ * (`PERFWATCH_PROFILE_RUN`); InvalidOptionError for invalid options.
  */
 export function getProfiler(options?: ProfilerOptions): Profiler {
-  const global = globalThis as { [DEFAULT_PROFILER_KEY]?: Profiler }
+  const global = globalThis as { [DEFAULT_PROFILER_KEY]?: Profiler; [RUN_PROFILER_KEY]?: Profiler }
   const existing = global[DEFAULT_PROFILER_KEY]
   if (existing !== undefined) {
+    if (options !== undefined && existing === global[RUN_PROFILER_KEY]) {
+      // The run is profiled from outside (--profile, PERFWATCH_PROFILE, perfwatch profile): that
+      // choice stands, and the program goes on. That profiler logs with the default logger too.
+      new SafeLogger(createDefaultLogger()).warn(
+        { code: WARNING_CODES.profileRun, options: Object.keys(options) },
+        'perfwatch: getProfiler(options) ignored its options: this run is profiled from the command line or PERFWATCH_PROFILE',
+      )
+      return existing
+    }
     if (options !== undefined) {
       throw new InvalidArgumentError(
         'getProfiler(options): the default profiler already exists; pass options only on the first call',

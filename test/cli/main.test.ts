@@ -13,8 +13,10 @@ describe('perfwatch (the bin)', () => {
       .split('\n')
       .filter((line) => /^ {2}[a-z]+ {2}/.test(line))
       .map((line) => line.trim().split(' ')[0])
-    expect(commands).toEqual(['report', 'compare', 'merge'])
-    expect(stdout).toContain('Exit codes: 0 fine, 1 compare found a regression, 2 bad input.')
+    expect(commands).toEqual(['report', 'compare', 'merge', 'profile'])
+    expect(stdout).toContain(
+      'Exit codes: 0 fine, 1 compare found a regression, 2 bad input; profile: the program’s.',
+    )
     expect((await perfwatch(['-h'])).stdout).toBe(stdout)
     expect((await perfwatch(['help'])).stdout).toBe(stdout)
   })

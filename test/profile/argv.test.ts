@@ -11,6 +11,7 @@ describe('profileOptionsFromArgv', () => {
       enabled: false,
       detail: 'basic',
       jsonPath: null,
+      outputDir: null,
     })
   })
 
@@ -19,13 +20,14 @@ describe('profileOptionsFromArgv', () => {
       enabled: true,
       detail: 'basic',
       jsonPath: null,
+      outputDir: null,
     })
     expect(
       profileOptionsFromArgv(
         argv('-n', '5', '--profile-detail', 'full', '--out=x', '--profile-json=report.json'),
         {},
       ),
-    ).toEqual({ enabled: true, detail: 'full', jsonPath: 'report.json' })
+    ).toEqual({ enabled: true, detail: 'full', jsonPath: 'report.json', outputDir: null })
   })
 
   it('turns profiling on with a level or a JSON path alone', () => {
@@ -37,7 +39,27 @@ describe('profileOptionsFromArgv', () => {
       enabled: true,
       detail: 'basic',
       jsonPath: 'r.json',
+      outputDir: null,
     })
+  })
+
+  it('reads --profile-dir, and the JSON path and folder from the environment', () => {
+    expect(profileOptionsFromArgv(argv('--profile-dir', 'perf'), {})).toEqual({
+      enabled: true,
+      detail: 'basic',
+      jsonPath: null,
+      outputDir: 'perf',
+    })
+    expect(
+      profileOptionsFromArgv(argv(), {
+        PERFWATCH_PROFILE_JSON: 'r.json',
+        PERFWATCH_PROFILE_DIR: 'perf',
+      }),
+    ).toEqual({ enabled: true, detail: 'basic', jsonPath: 'r.json', outputDir: 'perf' })
+    expect(
+      profileOptionsFromArgv(argv(), { PERFWATCH_PROFILE_JSON: '', PERFWATCH_PROFILE_DIR: '' })
+        .enabled,
+    ).toBe(false)
   })
 
   it('takes the arguments alone as well', () => {
@@ -53,6 +75,7 @@ describe('profileOptionsFromArgv', () => {
       enabled: true,
       detail: 'detailed',
       jsonPath: null,
+      outputDir: null,
     })
     expect(
       profileOptionsFromArgv(argv('--profile-detail', 'full'), { PERFWATCH_PROFILE: 'basic' })
@@ -74,6 +97,7 @@ describe('profileOptionsFromArgv', () => {
     ],
     [argv('--profile-detail'), {}, '--profile-detail needs a value'],
     [argv('--profile-json='), {}, '--profile-json needs a value'],
+    [argv('--profile-dir'), {}, '--profile-dir needs a value'],
     [argv('--profile=yes'), {}, '--profile takes no value: use --profile-detail'],
   ])('refuses %j %j with a coded error', (args, env, message) => {
     const error = thrownBy(() => profileOptionsFromArgv(args, env))
