@@ -1,10 +1,18 @@
 /**
  * Reading what the commands are given: baseline files (through the one parser,
- * `storage/baseline-file.ts`) and pipeline run folders (through `StageTracker`).
+ * `storage/baseline-file.ts`), profile reports, and pipeline run folders (through `StageTracker`).
  */
 import { statSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
-import { Baseline, type RunAnalysis, type RunSummary, StageTracker } from '../index.js'
+import {
+  Baseline,
+  PROFILE_REPORT_FORMAT,
+  PROFILE_REPORT_VERSION,
+  type ProfileReport,
+  type RunAnalysis,
+  type RunSummary,
+  StageTracker,
+} from '../index.js'
 import { decodeName } from '../stages/stage-file.js'
 import { readRegularFileSync } from '../storage/atomic-file.js'
 import {
@@ -56,6 +64,28 @@ export function readBaselineSet(path: string, output: Output): BaselineSet {
     }
   }
   return { path, entries }
+}
+
+/**
+ * The profile report (`Profiler.report()`, `--profile-json`) at `path`, or undefined when the file
+ * is something else (a baseline file) or cannot be read (`readBaselineSet` then says why).
+ * @throws UsageError for a profile report of another version.
+ */
+export function readProfileReport(path: string): ProfileReport | undefined {
+  let report: { format?: unknown; version?: unknown }
+  try {
+    const read = readRegularFileSync(path, MAX_FILE_BYTES)
+    report = JSON.parse(read?.text ?? 'null') ?? {}
+  } catch {
+    return undefined
+  }
+  if (report.format !== PROFILE_REPORT_FORMAT) return undefined
+  if (report.version !== PROFILE_REPORT_VERSION) {
+    throw new UsageError(
+      `${path}: a profile report of version ${String(report.version)}; this perfwatch reads version ${PROFILE_REPORT_VERSION}`,
+    )
+  }
+  return report as ProfileReport
 }
 
 /** The baselines of a set (its resets left out). */

@@ -1,5 +1,5 @@
 /** `perfwatch report`: the operations of a baseline file, or the report of a pipeline run. */
-import { formatLatency, formatPercent } from '../index.js'
+import { formatLatency, formatPercent, renderReport } from '../index.js'
 import {
   type Command,
   EXIT,
@@ -8,26 +8,28 @@ import {
   parseCommandArgs,
   UsageError,
 } from './command.js'
-import { isFolder, openRun, readBaselineSet, reportOf } from './input.js'
+import { isFolder, openRun, readBaselineSet, readProfileReport, reportOf } from './input.js'
 
 /** The `format` of `perfwatch report --json`. */
 export const REPORT_FORMAT = 'perfwatch.report'
 export const REPORT_VERSION = 1
 
-const HELP = `Usage: perfwatch report <baselines.json | run folder> [--json]
+const HELP = `Usage: perfwatch report <baselines.json | profile.json | run folder> [--json]
 
-Prints the operations of a baseline file (p50, p95, p99, samples, when established), or the
-summary and analysis of a StageTracker run folder ({outputDir}/metrics/{runId}).
+Prints the operations of a baseline file (p50, p95, p99, samples, when established), a profile
+report (Profiler.report(), --profile-json) as text, or the summary and analysis of a StageTracker
+run folder ({outputDir}/metrics/{runId}).
 
 Options:
-  --json      one JSON document (format "perfwatch.report", version 1) instead of text
+  --json      one JSON document (format "perfwatch.report", version 1; a profile report as it
+              is) instead of text
   -h, --help  this help
 
 Exit codes: 0 printed, 2 bad input (unknown option, unreadable file or folder).`
 
 export const report: Command = {
   name: 'report',
-  summary: 'the operations of a baseline file, or a pipeline run’s summary and analysis',
+  summary: 'a baseline file’s operations, a profile report, or a pipeline run’s analysis',
   help: HELP,
   run(args, output) {
     const parsed = parseCommandArgs(report, args, { json: { type: 'boolean' } }, output)
@@ -36,8 +38,14 @@ export const report: Command = {
     if (path === undefined) throw new UsageError('report: needs a baseline file or a run folder')
     if (extra.length > 0) throw new UsageError(`report: one path only, got ${extra.length + 1}`)
     const isJson = parsed.values.json === true
-    if (isFolder(path)) reportRun(path, isJson, output)
-    else reportBaselines(path, isJson, output)
+    if (isFolder(path)) {
+      reportRun(path, isJson, output)
+      return EXIT.ok
+    }
+    const profile = readProfileReport(path)
+    if (profile === undefined) reportBaselines(path, isJson, output)
+    // A profile report is JSON already: --json prints it as it is.
+    else output.stdout(isJson ? JSON.stringify(profile) : renderReport(profile).trimEnd())
     return EXIT.ok
   },
 }

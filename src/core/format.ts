@@ -86,6 +86,7 @@ export function formatBytes(bytes: number): string {
 
 /** A count for people, with thousands separators: `1,247`; one decimal below 10 (`2.5`). */
 export function formatCount(value: number): string {
+  // Stryker disable next-line EqualityOperator: at exactly 10 both roundings give 10
   const rounded = Math.abs(value) < 10 ? Math.round(value * 10) / 10 : Math.round(value)
   return rounded.toLocaleString('en-US')
 }

@@ -7,12 +7,14 @@
 import type { StageMetric } from './stage-metric.js'
 
 /** The key of the process-wide profiler on `globalThis`. */
+// Stryker disable next-line StringLiteral: static (read once at load, which mutation runs share); test/profile/profiler.test.ts checks the key by name
 export const DEFAULT_PROFILER_KEY = Symbol.for('perfwatch.profiler')
 
 /**
  * The key, on `globalThis`, of the process-wide profiler when the command line or the
  * environment set it up (`profileFromArgv`, `PERFWATCH_PROFILE`): it reports at exit.
  */
+// Stryker disable next-line StringLiteral: static, as above
 export const RUN_PROFILER_KEY = Symbol.for('perfwatch.profileAtExit')
 
 /**

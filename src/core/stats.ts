@@ -155,7 +155,7 @@ export function linearFit(xs: ArrayLike<number>, ys: ArrayLike<number>): LinearF
   for (let i = 0; i < n; i++) {
     const dx = (xs[i] as number) - xMean
     sxx += dx * dx
-    sxy += dx * ((ys[i] as number) - yMean)
+    sxy += dx * (ys[i] as number) // Σ dx · ȳ is 0: no need to centre y too
   }
   const slope = sxy / sxx
   const intercept = yMean - slope * xMean
@@ -195,22 +195,20 @@ export function mannWhitneyU(a: ArrayLike<number>, b: ArrayLike<number>): MannWh
   const n2 = b.length
   const n = n1 + n2
   const pooled = new Float64Array(n)
-  const fromA = new Uint8Array(n)
-  const order = new Uint32Array(n)
-  for (let i = 0; i < n1; i++) pooled[i] = a[i] as number
-  for (let i = 0; i < n2; i++) pooled[n1 + i] = b[i] as number
-  for (let i = 0; i < n; i++) {
-    order[i] = i
-    fromA[i] = i < n1 ? 1 : 0
-  }
-  order.sort((x, y) => (pooled[x] as number) - (pooled[y] as number))
+  pooled.set(a)
+  pooled.set(b, n1)
+  // Indexes into pooled, by value; an index below n1 is a value of a.
+  const order = Uint32Array.from(pooled.keys()).sort(
+    (x, y) => (pooled[x] as number) - (pooled[y] as number),
+  )
   let rankSumA = 0
   let tieTerm = 0
   for (let start = 0; start < n; ) {
     let end = start + 1
-    while (end < n && pooled[order[end] as number] === pooled[order[start] as number]) end++
+    // Past the last index, order[end] is undefined and so is pooled[undefined]: never equal.
+    while (pooled[order[end] as number] === pooled[order[start] as number]) end++
     const midrank = (start + end + 1) / 2 // ranks start + 1 … end, averaged
-    for (let k = start; k < end; k++) rankSumA += (fromA[order[k] as number] as number) * midrank
+    for (let k = start; k < end; k++) if ((order[k] as number) < n1) rankSumA += midrank
     const t = end - start
     tieTerm += t * t * t - t
     start = end
@@ -234,5 +232,5 @@ export function normalCdf(x: number): number {
     t *
     (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
   const erf = 1 - poly * Math.exp(-(x * x) / 2)
-  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2
+  return (1 + Math.sign(x) * erf) / 2 // erf is odd; Φ(0) is 1/2 exactly
 }

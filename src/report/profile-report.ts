@@ -152,7 +152,10 @@ export interface StageProfile {
   stage: string
   count: number
   totalMs: number
-  /** `totalMs` over the profiled duration, 0-1 (over 1 when items overlap). */
+  /**
+   * `totalMs` over the summed time of all stages (`summary.stageTimeMs`), 0-1: the share
+   * `analyzeRun`'s recommendations quote as "of run time", whether items overlap or not.
+   */
   shareOfTotal: number
   averageMs: number
   medianMs: number
@@ -341,6 +344,7 @@ export function buildProfileReport(
 
 function stageProfiles(data: ProfileData): StageProfile[] {
   const profiles: StageProfile[] = []
+  const stageTimeMs = sumOf(data.metrics.map((m) => m.durationMs))
   for (const [stage, list] of groupByStage(data.metrics)) {
     const inOrder = list.map((m) => m.durationMs)
     const sorted = Float64Array.from(inOrder).sort()
@@ -349,7 +353,7 @@ function stageProfiles(data: ProfileData): StageProfile[] {
       stage,
       count: list.length,
       totalMs,
-      shareOfTotal: data.durationMs > 0 ? totalMs / data.durationMs : 0,
+      shareOfTotal: stageTimeMs > 0 ? totalMs / stageTimeMs : 0,
       averageMs: totalMs / list.length,
       medianMs: quantileSorted(sorted, 0.5),
       p95Ms: quantileSorted(sorted, 0.95),

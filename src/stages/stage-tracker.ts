@@ -138,7 +138,6 @@ const OPTION_NAMES = [
   'profile',
 ] as const
 
-const DEFAULT_OUTPUT_DIR = 'perfwatch-runs'
 /** Runs kept in memory with `persist: false`; older ones are dropped. */
 export const MAX_RUNS_IN_MEMORY = 20
 /** Items whose running total is kept for the `total` budget; older ones are forgotten. */
@@ -201,7 +200,7 @@ export class StageTracker {
       if (!(OPTION_NAMES as readonly string[]).includes(key)) throw unknownOption(key, OPTION_NAMES)
     }
     const {
-      outputDir = DEFAULT_OUTPUT_DIR,
+      outputDir = 'perfwatch-runs',
       persist = true,
       // Stryker disable next-line BooleanLiteral: durable only adds fsyncs, which nothing in the process can see
       durable = false,
@@ -308,8 +307,9 @@ export class StageTracker {
     const profiler = this.profileOption === undefined ? defaultStageHooks() : this.profileOption
     // With profiling off this is the one check per stage (docs/profiling.md measures it).
     const profiling =
+      // Stryker disable next-line ConditionalExpression: false.isEnabled is undefined; `!== false` narrows the type
       profiler !== undefined && profiler !== false && profiler.isEnabled
-        ? { profiler, token: profiler.stageStarted(stage) }
+        ? this.startProfiling(profiler, stage)
         : undefined
     const startMs = this.now()
     const context = new StageContext(
@@ -490,16 +490,34 @@ export class StageTracker {
       attributes: context.attributes,
     }
     context.markEnded(metric)
-    const profiling = context.profiling
-    if (profiling !== undefined)
-      profiling.profiler.stageEnded(profiling.token, metric, this.thresholds)
     try {
       this.recordIntoTracker(metric)
       this.checkBudgets(metric)
     } catch (failure) {
       this.logger.reportInternalError(failure)
     }
+    const profiling = context.profiling
+    if (profiling !== undefined) {
+      try {
+        profiling.profiler.stageEnded(profiling.token, metric, this.thresholds)
+      } catch (failure) {
+        this.logger.reportInternalError(failure) // a profiler of the user's own making
+      }
+    }
     return metric
+  }
+
+  /** The profiler's token for the stage; undefined when it failed (the stage goes on). */
+  private startProfiling(
+    profiler: StageHooks,
+    stage: string,
+  ): { profiler: StageHooks; token: unknown } | undefined {
+    try {
+      return { profiler, token: profiler.stageStarted(stage) }
+    } catch (failure) {
+      this.logger.reportInternalError(failure) // a profiler of the user's own making
+      return undefined
+    }
   }
 
   private recordIntoTracker(metric: StageMetric): void {

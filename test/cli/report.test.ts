@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { StageTracker } from '../../src/index.js'
+import { Profiler, renderReport, StageTracker } from '../../src/index.js'
 import { baselineOf, perfwatch, writeBaselines } from '../helpers/cli.js'
 import { manualClock } from '../helpers/clock.js'
 import { logSink } from '../helpers/log-sink.js'
@@ -116,6 +116,44 @@ async function recordRun(): Promise<{ folder: string; outputDir: string }> {
   }
   return { folder: join(outputDir, 'metrics', 'run-1'), outputDir }
 }
+
+describe('perfwatch report <profile.json>', () => {
+  /** A profile report of two stages, as Profiler.report() writes it, at `path`. */
+  function writeProfile(path: string) {
+    const clock = manualClock()
+    const profiler = new Profiler({ enabled: true, clock, logger: logSink().logger })
+    profiler.profileStage('parse', () => clock.advance(10))
+    profiler.profileStage('match', () => clock.advance(30))
+    profiler.stop()
+    const report = profiler.report()
+    writeFileSync(path, JSON.stringify(report, null, 2))
+    return report
+  }
+
+  it('prints a profile report as renderReport does, without colour', async () => {
+    const path = join(tempDir(), 'profile.json')
+    const report = writeProfile(path)
+    const { status, stdout, stderr } = await perfwatch(['report', path])
+    expect({ status, stderr }).toEqual({ status: 0, stderr: '' })
+    expect(stdout).toBe(renderReport(report))
+    expect(stdout).toMatch(/\n {2}parse +10ms +25\.0%/)
+    expect(stdout).toMatch(/\n {2}match +30ms +75\.0%/)
+  })
+
+  it('prints it as it is with --json, and exits 2 for another version', async () => {
+    const path = join(tempDir(), 'profile.json')
+    const report = writeProfile(path)
+    const json = await perfwatch(['report', path, '--json'])
+    expect(json.status).toBe(0)
+    expect(JSON.parse(json.stdout)).toEqual(report)
+    writeFileSync(path, JSON.stringify({ ...report, version: 2 }))
+    expect(await perfwatch(['report', path])).toEqual({
+      status: 2,
+      stdout: '',
+      stderr: `perfwatch: ${path}: a profile report of version 2; this perfwatch reads version 1\n`,
+    })
+  })
+})
 
 describe('perfwatch report <run folder>', () => {
   it('prints the run summary, the stages, bottlenecks and recommendations', async () => {

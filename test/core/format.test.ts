@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
+  formatBytes,
+  formatCount,
   formatDuration,
   formatLatencies,
   formatLatency,
@@ -103,5 +105,34 @@ describe('formatLatencies', () => {
     // 1 s exactly is printed in seconds too (1.0s and 1.0s before), never as 1000ms.
     expect(formatLatencies(1000, 1000.4)).toEqual(['1s', '1.0004s'])
     expect(formatLatencies(999.96, 1000)).toEqual(['999.96ms', '1s'])
+  })
+})
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0B'],
+    [1023, '1023B'],
+    [1024, '1KB'], // exactly 1 KiB: already KB
+    [812 * 1024, '812KB'],
+    [1024 * 1024 - 1, '1024KB'],
+    [1024 * 1024, '1.0MB'], // exactly 1 MiB: already MB
+    [45.2 * 1024 * 1024, '45.2MB'],
+    [-3.1 * 1024 * 1024, '-3.1MB'],
+    [-2048, '-2KB'],
+  ])('%d bytes → %s', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text)
+  })
+})
+
+describe('formatCount', () => {
+  it.each([
+    [2.54, '2.5'], // one decimal below 10
+    [-2.54, '-2.5'],
+    [9.96, '10'],
+    [10, '10'],
+    [1247.4, '1,247'], // whole above
+    [1_234_567, '1,234,567'],
+  ])('%d → %s', (value, text) => {
+    expect(formatCount(value)).toBe(text)
   })
 })

@@ -14,6 +14,8 @@ describe('linearFit (ordinary least squares)', () => {
     const exact = linearFit([0, 10, 20], [5, 25, 45])
     expect(exact).toEqual({ slope: 2, intercept: 5, slopeStandardError: 0 })
     expect(linearFit([1, 2], [3, 5]).slopeStandardError).toBeNaN()
+    // two points whose residuals round to a hair above 0 (4.5e-32): no error, not Infinity
+    expect(linearFit([0.1, 0.7], [0.3, 0.9]).slopeStandardError).toBeNaN()
     expect(linearFit([1, 2], [3, 5]).slope).toBe(2)
     expect(linearFit([4, 4, 4], [1, 2, 3]).slope).toBeNaN()
   })

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
   cpSync,
   existsSync,
@@ -150,6 +150,21 @@ describe('the installed tarball', () => {
       ...quiet,
     })
     expect(report).toMatch(/^baselines\/perfwatch\.json: \d+ operations?\n/)
+  })
+
+  it('profiles a program with perfwatch profile, through the installed preload', () => {
+    const bin = join(consumer, 'node_modules', '.bin', 'perfwatch')
+    const run = spawnSync(bin, ['profile', '--json', 'profile.json', '--', 'quickstart.mjs'], {
+      cwd: consumer,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    })
+    expect(run.status).toBe(0)
+    expect(run.stderr).toContain('\nPERFORMANCE REPORT\n')
+    expect(JSON.parse(readFileSync(join(consumer, 'profile.json'), 'utf8'))).toMatchObject({
+      format: 'perfwatch-profile',
+      detail: 'basic',
+    })
   })
 
   it('can be required from CommonJS', () => {

@@ -99,9 +99,12 @@ describe('Profiler options', () => {
     )
     expect((error as Error).message).toBe('profile must be a Profiler or false, got an object')
     const noEnd = { stageStarted() {} } as unknown as Profiler
-    expect(thrownBy(() => new StageTracker({ persist: false, profile: noEnd }))).toBeInstanceOf(
-      InvalidOptionError,
-    )
+    const noStart = { stageEnded() {} } as unknown as Profiler
+    for (const profile of [noEnd, noStart, null as unknown as Profiler, true as never]) {
+      expect(thrownBy(() => new StageTracker({ persist: false, profile }))).toBeInstanceOf(
+        InvalidOptionError,
+      )
+    }
   })
 
   it('rejects unknown report options', () => {
@@ -162,8 +165,8 @@ describe('Profiler, basic', () => {
     // a reading at the start, at each boundary and at the report
     expect(report.summary.memorySamples).toBeGreaterThanOrEqual(6)
     expect(report.stages.map((s) => [s.stage, s.totalMs, s.shareOfTotal, s.memory])).toEqual([
-      ['parse', 50, 0.125, null],
-      ['match', 150, 0.375, null],
+      ['parse', 50, 0.25, null], // of the 200 ms of stages, not of the 400 ms profiled
+      ['match', 150, 0.75, null],
     ])
     expect(report.services).toEqual([
       { service: 'lexicon', calls: 1, averageMs: 120, p95Ms: 120, totalMs: 120 },
@@ -236,6 +239,8 @@ describe('Profiler, basic', () => {
   function profileThroughDefaults(clock: ReturnType<typeof manualClock>) {
     const profiler = getProfiler({ enabled: true, clock })
     expect(getProfiler()).toBe(profiler)
+    // on globalThis under a registered symbol: another copy of perfwatch finds it there
+    expect((globalThis as { [PROFILER_KEY]?: Profiler })[PROFILER_KEY]).toBe(profiler)
     expect((thrownBy(() => getProfiler({})) as Error).message).toContain(
       'the default profiler already exists',
     )
@@ -253,6 +258,20 @@ describe('Profiler, basic', () => {
       p95Ms: 10,
     })
   }
+
+  it('keeps a run profiled from outside: getProfiler(options) then returns that profiler', () => {
+    const runKey = Symbol.for('perfwatch.profileAtExit') // where profileFromArgv keeps it
+    const global = globalThis as { [PROFILER_KEY]?: Profiler; [runKey]?: Profiler }
+    const profiler = getProfiler({ enabled: true, clock: manualClock() })
+    global[runKey] = profiler
+    try {
+      // the options are logged (PERFWATCH_PROFILE_RUN, test/profile/at-exit.test.ts) and ignored
+      expect(getProfiler({ enabled: false, detail: 'full' })).toBe(profiler)
+      expect(profiler.detail).toBe('basic')
+    } finally {
+      delete global[runKey]
+    }
+  })
 
   it('logs its own failures and never changes the stage', () => {
     const { profiler, stages, clock, lines } = setup()

@@ -87,8 +87,8 @@ describe('renderReport', () => {
       Total Duration: 2.3s   Peak Memory: 45.2MB RSS, 20.0MB heap   Processing Rate: 1,247 segments/s
 
       Stage Breakdown:
-        SRT Parsing        120ms    5.1%   2 × median 60ms, p95 60ms     (+0% vs previous run, too few items to test)
-        Lexicon Matching    1.9s   80.8%   2 × median 945ms, p95 986ms   (+35% vs previous run, too few items to test)
+        SRT Parsing        120ms    6.0%   2 × median 60ms, p95 60ms     (+0% vs previous run, too few items to test)
+        Lexicon Matching    1.9s   94.0%   2 × median 945ms, p95 986ms   (+35% vs previous run, too few items to test)
 
       External Services:
         lexicon   3 calls   avg 20ms   p95 29ms
@@ -219,7 +219,7 @@ describe('renderReport', () => {
       [
         'Stage Breakdown:',
         '  parse   5.0ms    0.2%   1 × median 5.0ms, p95 5.0ms',
-        '  load     2.0s   85.5%   1 × median 2.0s, p95 2.0s',
+        '  load     2.0s   99.8%   1 × median 2.0s, p95 2.0s',
         '',
         'External Services:',
         '  search-api     1 call    avg 1.5s   p95 1.5s',

@@ -450,6 +450,45 @@ describe('feeding the performance tracker', () => {
   })
 })
 
+describe('telling a profiler', () => {
+  it('tells none when profile is false or its profiler is disabled', () => {
+    let calls = 0
+    const disabled = {
+      isEnabled: false,
+      stageStarted: () => calls++,
+      stageEnded: () => calls++,
+    }
+    for (const profile of [disabled, false as const]) {
+      const { stages, lines } = testStages({ profile })
+      expect(stages.trackStage(RUN, 'a', 's', () => 'value')).toBe('value')
+      expect(lines).toEqual([])
+    }
+    expect(calls).toBe(0)
+  })
+
+  it.each(['stageStarted', 'stageEnded'] as const)(
+    'never lets a profile hook that throws in %s change the stage, the tracker or the file',
+    async (failing) => {
+      const hooks = {
+        isEnabled: true,
+        stageStarted: () => 'token',
+        stageEnded: () => undefined,
+        [failing]: () => {
+          throw new Error(`${failing} broke`)
+        },
+      }
+      const { stages, lines, tracker } = testStages({ profile: hooks })
+      expect(stages.trackStage(RUN, 'a', 's', () => 'value')).toBe('value')
+      expect(await stages.trackStage(RUN, 'b', 's', async () => 'async value')).toBe('async value')
+      expect(stages.getRunMetrics(RUN)).toHaveLength(2)
+      expect(tracker.getOperationStats('stage:s')?.sampleCount).toBe(2)
+      expect(lines.filter((l) => l.code === 'PERFWATCH_INTERNAL_ERROR')).toEqual([
+        expect.objectContaining({ err: expect.objectContaining({ message: `${failing} broke` }) }),
+      ])
+    },
+  )
+})
+
 describe('durable: true', () => {
   it('writes the same files, sync and async', async () => {
     const { stages, outputDir } = testStages({ durable: true })
