@@ -12,22 +12,16 @@
 // `PERFWATCH_DIST` points at another build. Writes docs/results/profile.{json,md}.
 import { join } from 'node:path'
 import { writeResult } from './report.mjs'
+import { busyWait, silentLogger as silent } from './sim.mjs'
 
 const dist = process.env.PERFWATCH_DIST ?? new URL('../../dist/', import.meta.url).pathname
 const { Profiler, StageTracker } = await import(join(dist, 'index.js'))
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000)
 const ALLOC_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30)
 const BLOCK = 20
-const silent = { info() {}, warn() {}, error: (_obj, msg) => console.error(msg) }
 const gc = globalThis.gc ?? (() => {})
 let sink = 0
 
-function busyWait(ms) {
-  const end = performance.now() + ms
-  let spins = 0
-  while (performance.now() < end) spins++
-  return spins
-}
 const oneMs = () => busyWait(1)
 const trivial = () => 1
 

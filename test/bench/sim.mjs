@@ -112,3 +112,14 @@ export function poissonSteps(advance, random, rate) {
   const meanGapMs = 1000 / rate
   return () => advance(-meanGapMs * Math.log(random.uniform()))
 }
+
+/** A logger for benchmarks: nothing but perfwatch's errors, on stderr. */
+export const silentLogger = { info() {}, warn() {}, error: (_obj, msg) => console.error(msg) }
+
+/** Spins for `ms` of the clock (a CPU-bound stage); returns the spins, so none is optimised away. */
+export function busyWait(ms) {
+  const end = performance.now() + ms
+  let spins = 0
+  while (performance.now() < end) spins++
+  return spins
+}

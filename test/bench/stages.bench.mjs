@@ -28,7 +28,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeResult } from './report.mjs'
-import { makeRandom } from './sim.mjs'
+import { busyWait, makeRandom, silentLogger as silent } from './sim.mjs'
 
 const dist = process.env.PERFWATCH_DIST ?? new URL('../../dist/', import.meta.url).pathname
 const { PerformanceTracker, StageTracker } = await import(join(dist, 'index.js'))
@@ -39,16 +39,9 @@ const READS = Number(process.env.BENCH_READS ?? 5)
 const PER_ROUND = Math.ceil(STAGES / ROUNDS)
 /** Stages of one case in a row, within a round. */
 const BLOCK = 20
-const silent = { info() {}, warn() {}, error: (_obj, msg) => console.error(msg) }
 const gc = globalThis.gc ?? (() => {})
 let sink = 0
 
-function busyWait(ms) {
-  const end = performance.now() + ms
-  let spins = 0
-  while (performance.now() < end) spins++
-  return spins
-}
 const trivial = () => 1
 const trivialAsync = async () => 1
 const oneMs = () => busyWait(1)

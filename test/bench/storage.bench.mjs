@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { writeResult } from './report.mjs'
-import { makeRandom } from './sim.mjs'
+import { makeRandom, silentLogger as silent } from './sim.mjs'
 
 const dist = process.env.PERFWATCH_DIST ?? new URL('../../dist/', import.meta.url).pathname
 const { PerformanceTracker } = await import(join(dist, 'index.js'))
 const OPERATIONS = 2000
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
-const silent = { info() {}, warn() {}, error: (_obj, msg) => console.error(msg) }
 const random = makeRandom(9)
 const settle = () => new Promise((resolve) => setImmediate(resolve))
 
