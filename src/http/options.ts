@@ -6,14 +6,27 @@ import type { RequestSink } from './request-record.js'
 export type HttpRequest = IncomingMessage
 export type HttpResponse = ServerResponse
 
-/** Options of every perfwatch HTTP adapter. */
-export interface HttpOptions {
+/** What the recorder reads of a request and a response: Node's, Express's and Fastify's all have it. */
+export interface RequestLike {
+  method?: string
+}
+export interface ResponseLike {
+  statusCode: number
+  getHeader(name: string): unknown
+}
+
+/**
+ * Options of every perfwatch HTTP adapter. `Req` and `Res` are what `isCacheHit` receives: Node's
+ * `IncomingMessage` and `ServerResponse` (node:http and Express: Express's `req` and `res`),
+ * Fastify's `request` and `reply` for the Fastify plugin.
+ */
+export interface HttpOptions<Req = HttpRequest, Res = HttpResponse> {
   /** Where each route is recorded as an operation. @default getPerformanceTracker(), looked up on the first request */
   tracker?: PerformanceTracker
   /** Receives every finished request (a history store, or your own sink). @default none */
   history?: RequestSink
   /** Whether a response is a cache hit. @default the response header `x-cache` equals `HIT`, ignoring case */
-  isCacheHit?: (req: HttpRequest, res: HttpResponse) => boolean
+  isCacheHit?: (req: Req, res: Res) => boolean
   /** Put before every operation name, such as `'http '` for `http GET /users/:id`. @default '' */
   operationPrefix?: string
   /** Where perfwatch's own failures go (rate-limited). @default a pino logger named perfwatch */
@@ -53,7 +66,8 @@ export const FRAMEWORK_OPTION_NAMES: readonly string[] = COMMON_OPTIONS
 export interface ResolvedHttpOptions {
   tracker: PerformanceTracker | undefined
   history: RequestSink | undefined
-  isCacheHit: ((req: HttpRequest, res: HttpResponse) => boolean) | undefined
+  // biome-ignore lint/suspicious/noExplicitAny: each adapter passes its own request and response
+  isCacheHit: ((req: any, res: any) => boolean) | undefined
   operationPrefix: string
   logger: Logger | undefined
   clock: () => number

@@ -1,7 +1,13 @@
 import type { ServerResponse } from 'node:http'
 import { getPerformanceTracker, type PerformanceTracker, type RecordOptions } from '../index.js'
 import { createDefaultLogger, SafeLogger } from '../log.js'
-import type { HttpRequest, HttpResponse, ResolvedHttpOptions } from './options.js'
+import type {
+  HttpRequest,
+  HttpResponse,
+  RequestLike,
+  ResolvedHttpOptions,
+  ResponseLike,
+} from './options.js'
 import { type RequestRecord, UNMATCHED_ROUTE } from './request-record.js'
 
 // Constant options objects: `record` gets one of these, so a request allocates none.
@@ -75,8 +81,8 @@ export class RequestRecorder {
    * (undefined: `(unmatched)`); `durationMs` NaN (a failed clock) records nothing.
    */
   end(
-    req: HttpRequest,
-    res: HttpResponse,
+    req: RequestLike,
+    res: ResponseLike,
     template: string | undefined,
     durationMs: number,
     endedAtMs: number,
@@ -171,7 +177,7 @@ export class RequestRecorder {
 const HIT = /^hit$/i
 
 /** The default cache-hit rule: the response header `x-cache` is `HIT`, in any case. */
-export function hasCacheHeader(res: HttpResponse): boolean {
+export function hasCacheHeader(res: ResponseLike): boolean {
   const value = res.getHeader('x-cache')
   return typeof value === 'string' && HIT.test(value)
 }

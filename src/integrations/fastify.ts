@@ -7,16 +7,20 @@ export type { HttpOptions, RequestRecord, RequestSink } from '../http/node.js'
 export { UNMATCHED_ROUTE } from '../http/node.js'
 
 // Fastify's objects as this plugin reads them, declared here so that fastify is no dependency.
-interface FastifyRequestLike {
+export interface FastifyRequestLike {
   raw: import('node:http').IncomingMessage
+  method: string
   /** True when no route matched. */
   is404: boolean
   /** The matched route's options; `url` is its template, such as `/users/:id`. */
   routeOptions: { url?: string }
 }
 
-interface FastifyReplyLike {
+export interface FastifyReplyLike {
   raw: ServerResponse
+  statusCode: number
+  /** Headers set with `reply.header()` are here, not on `reply.raw` (fastify writes them at once). */
+  getHeader(name: string): unknown
   request: FastifyRequestLike
   /** ms since fastify started the reply (its own clock read at the request's start). */
   elapsedTime: number
@@ -39,10 +43,13 @@ interface FastifyInstanceLike {
   ): unknown
 }
 
+/** The plugin's options; `isCacheHit` receives Fastify's `request` and `reply`. */
+export type FastifyOptions = HttpOptions<FastifyRequestLike, FastifyReplyLike>
+
 /** What `fastify.register` needs: the plugin function, marked to apply to the whole app. */
 export interface PerfwatchFastifyPlugin {
   // biome-ignore lint/suspicious/noExplicitAny: Fastify's own instance type
-  (fastify: any, options: HttpOptions, done: Done): void
+  (fastify: any, options: FastifyOptions, done: Done): void
   [key: symbol]: unknown
 }
 
@@ -53,7 +60,7 @@ const REPLY = Symbol('perfwatch.fastifyReply')
 type WatchedRaw = ServerResponse & { [REPLY]?: FastifyReplyLike }
 
 /** The plugin itself; exported marked as `perfwatchFastify`. */
-function plugin(fastify: FastifyInstanceLike, options: HttpOptions, done: Done): void {
+function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Done): void {
   let recorder: RequestRecorder
   try {
     recorder = new RequestRecorder(
@@ -69,8 +76,8 @@ function plugin(fastify: FastifyInstanceLike, options: HttpOptions, done: Done):
       const request = reply.request
       const template = request.is404 ? undefined : request.routeOptions.url
       recorder.end(
-        request.raw,
-        reply.raw,
+        request,
+        reply,
         template,
         reply.elapsedTime,
         recorder.now(),
