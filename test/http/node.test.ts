@@ -255,6 +255,26 @@ describe('perfwatchHandler', () => {
     expect(logged[0]?.err).toMatchObject({ message: 'cache check broke' }) // the first of three
   })
 
+  it('still records into history when the tracker throws', async () => {
+    const { tracker } = testTracker()
+    const broken = Object.create(tracker) as typeof tracker
+    broken.record = () => {
+      throw new Error('tracker broke')
+    }
+    const history = arraySink()
+    const sink = logSink()
+    const server = await listen(
+      createServer(perfwatchHandler(app, { tracker: broken, history, logger: sink.logger })),
+    )
+    try {
+      await fetch(`${server.url}/users/1`).then((r) => r.text())
+      await until(() => history.records.length === 1)
+      expect(sink.lines[0]?.err).toMatchObject({ message: 'tracker broke' })
+    } finally {
+      await server.close()
+    }
+  })
+
   it('logs its own failures at error with a code, at most once a minute', async () => {
     const { tracker } = testTracker()
     const sink = logSink()
