@@ -255,6 +255,26 @@ describe('perfwatchHandler', () => {
     expect(logged[0]?.err).toMatchObject({ message: 'cache check broke' }) // the first of three
   })
 
+  it('records a request whose route option throws as (unmatched), and logs it', async () => {
+    const { tracker } = testTracker()
+    const history = arraySink()
+    const sink = logSink()
+    const route = () => {
+      throw new Error('route broke')
+    }
+    const server = await listen(
+      createServer(perfwatchHandler(app, { tracker, history, route, logger: sink.logger })),
+    )
+    try {
+      await fetch(`${server.url}/users/1`).then((r) => r.text())
+      await until(() => history.records.length === 1)
+      expect(history.records[0]?.route).toBe('(unmatched)')
+      expect(sink.lines[0]?.err).toMatchObject({ message: 'route broke' })
+    } finally {
+      await server.close()
+    }
+  })
+
   it('still records into history when the tracker throws', async () => {
     const { tracker } = testTracker()
     const broken = Object.create(tracker) as typeof tracker

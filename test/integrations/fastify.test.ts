@@ -177,6 +177,28 @@ describe('perfwatchFastify', () => {
     }
   })
 
+  it("logs a throwing history through its own logger, not Fastify's", async () => {
+    const { tracker } = testTracker()
+    const sink = logSink()
+    const history = {
+      recordRequest: () => {
+        throw new Error('sink broke')
+      },
+    }
+    const server = await buildApp((app) =>
+      app.register(perfwatchFastify, { tracker, history, logger: sink.logger }),
+    )
+    try {
+      expect(await fetch(`${server.url}/api/users/1`).then((r) => r.status)).toBe(200)
+      await until(() => sink.lines.length === 1)
+      expect(sink.lines[0]).toMatchObject({ code: 'PERFWATCH_INTERNAL_ERROR' })
+      expect(sink.lines[0]?.err).toMatchObject({ message: 'sink broke' })
+      expect(tracker.getOperationStats('GET /api/users/:id')?.totalCount).toBe(1)
+    } finally {
+      await server.close()
+    }
+  })
+
   it('fails register for an unknown option, and ignores register options of fastify', async () => {
     const app = Fastify()
     await expect(
