@@ -16,7 +16,8 @@ export type RequestListener<
  * Wraps a `node:http` request listener so that every request is recorded: its route as a
  * tracker operation (`GET /users/:id`), and a `RequestRecord` into `history` if given. The
  * listener is called exactly as before, with the same arguments, `this` and return value; a
- * throw or a rejected promise passes through unchanged (and counts the request as an error).
+ * throw passes through unchanged and counts the request as an error (a returned promise is left
+ * alone: its rejection counts only through the status your code answers with).
  * @throws InvalidOptionError for an unknown option or a value of the wrong type.
  * @example
  * http.createServer(perfwatchHandler((req, res) => res.end('ok'), {
@@ -50,20 +51,10 @@ export function perfwatchHandler<Request extends IncomingMessage, Response exten
       recorder.markThrown(res as WatchedResponse)
       throw error
     }
-    if (isThenable(result)) {
-      // Observes the rejection on the side; the caller still gets `result` itself.
-      Promise.resolve(result).then(undefined, () => recorder.markThrown(res as WatchedResponse))
-    }
+    // A returned promise is not observed: a handler attached to it would mark its rejection as
+    // handled, and Node would no longer report it (or exit on it) as it does without perfwatch.
     return result
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
 }
 
 /** How many distinct templates the default route rule makes before the rest share `(unmatched)`. */

@@ -163,15 +163,25 @@ describe('perfwatchHandler', () => {
     }
   })
 
-  it('counts a rejected promise as an error and returns that promise', async () => {
+  it('returns a promise unchanged and never calls its then (a rejection stays unhandled)', async () => {
     const history = arraySink()
     const { tracker } = testTracker()
-    const failing = Promise.reject(new Error('async broke'))
-    failing.catch(() => {})
+    let thenCalls = 0
+    class Watched<T> extends Promise<T> {
+      // biome-ignore lint/suspicious/noThenProperty: counts the calls of a real promise's then
+      override then<A = T, B = never>(
+        onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+        onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+      ): Promise<A | B> {
+        thenCalls++
+        return super.then(onFulfilled, onRejected)
+      }
+    }
+    const pending = new Watched<void>((resolve) => setTimeout(resolve, 5))
     const handler = perfwatchHandler(
       (_req, res) => {
         setTimeout(() => res.end('late'), 20)
-        return failing
+        return pending
       },
       { tracker, history },
     )
@@ -180,8 +190,9 @@ describe('perfwatchHandler', () => {
     try {
       await fetch(`${server.url}/x`).then((r) => r.text())
       await until(() => history.records.length === 1)
-      expect(returned[0]).toBe(failing)
-      expect(history.records[0]).toMatchObject({ statusCode: 200, isError: true })
+      expect(returned[0]).toBe(pending)
+      expect(thenCalls).toBe(0)
+      expect(history.records[0]).toMatchObject({ statusCode: 200, isError: false })
     } finally {
       await server.close()
     }
