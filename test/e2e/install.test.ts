@@ -91,6 +91,7 @@ beforeAll(() => {
       'install',
       join(work, packed[0]?.filename ?? ''),
       'fastify@5',
+      'express@5',
       'pino@10',
       '@types/node@20',
       'typescript@5',
@@ -165,6 +166,57 @@ describe('the installed tarball', () => {
       format: 'perfwatch-profile',
       detail: 'basic',
     })
+  })
+
+  it('resolves perfwatch/http, perfwatch/express and perfwatch/fastify, which work', () => {
+    const script = [
+      "const http = await import('perfwatch/http')",
+      "const { perfwatchExpress } = await import('perfwatch/express')",
+      "const { perfwatchFastify } = await import('perfwatch/fastify')",
+      "const { PerformanceTracker } = await import('perfwatch')",
+      "const express = (await import('express')).default",
+      'const tracker = new PerformanceTracker({ storagePath: null })',
+      'const records = []',
+      'const history = { recordRequest: (r) => records.push(r) }',
+      'const app = express()',
+      'app.use(perfwatchExpress({ tracker, history }))',
+      "app.get('/users/:id', (req, res) => res.send('ok'))",
+      "const server = app.listen(0, '127.0.0.1')",
+      "await new Promise((r) => server.once('listening', r))",
+      "await fetch('http://127.0.0.1:' + server.address().port + '/users/1').then((r) => r.text())",
+      'while (records.length === 0) await new Promise((r) => setTimeout(r, 5))',
+      'server.close()',
+      "const skip = perfwatchFastify[Symbol.for('skip-override')]",
+      'console.log(typeof http.perfwatchHandler, records[0].route, skip, tracker.getOperationStats(records[0].route).totalCount)',
+    ].join('\n')
+    writeFileSync(join(consumer, 'web.mjs'), script)
+    expect(node(['web.mjs'], consumer).trim()).toBe('function GET /users/:id true 1')
+  })
+
+  it('loads none of the web modules when perfwatch itself is imported', () => {
+    // The import graph of the main entry, followed through every relative import of dist/.
+    const dist = join(consumer, 'node_modules/perfwatch/dist')
+    const reached = new Set<string>()
+    const visit = (file: string) => {
+      if (reached.has(file)) return
+      reached.add(file)
+      const code = readFileSync(join(dist, file), 'utf8')
+      for (const [, spec] of code.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+        visit(normalize(join(dirname(file), spec ?? '')))
+      }
+    }
+    visit('index.js')
+    expect(reached.size).toBeGreaterThan(20)
+    expect([...reached].filter((f) => /^(http|integrations)\//.test(f))).toEqual([])
+    expect(
+      node(
+        [
+          '-e',
+          "import('perfwatch').then(() => console.log(Object.keys(require.cache).some((f) => /[\\\\/](express|fastify)[\\\\/]/.test(f))))",
+        ],
+        consumer,
+      ).trim(),
+    ).toBe('false')
   })
 
   it('can be required from CommonJS', () => {

@@ -1,0 +1,178 @@
+import type { ServerResponse } from 'node:http'
+import { getPerformanceTracker, type PerformanceTracker, type RecordOptions } from '../index.js'
+import { createDefaultLogger, SafeLogger } from '../log.js'
+import type {
+  HttpRequest,
+  HttpResponse,
+  RequestLike,
+  ResolvedHttpOptions,
+  ResponseLike,
+} from './options.js'
+import { type RequestRecord, UNMATCHED_ROUTE } from './request-record.js'
+
+// Constant options objects: `record` gets one of these, so a request allocates none.
+const SUCCEEDED: RecordOptions = Object.freeze({ success: true })
+const FAILED: RecordOptions = Object.freeze({ success: false })
+
+/** Per-response state of the node:http and Express adapters, kept on the response itself. */
+const START_MS = Symbol('perfwatch.startMs')
+const THROWN = Symbol('perfwatch.thrown')
+
+/** A response the adapters watch: Node's, with the start time and a thrown flag on it. */
+export type WatchedResponse = ServerResponse & { [START_MS]?: number; [THROWN]?: boolean }
+
+/** The route template of a finished request (without the method), undefined for `(unmatched)`. */
+export type RouteOf = (req: HttpRequest, res: HttpResponse) => string | undefined
+
+/**
+ * The shared core of every adapter: decides cache hit, error and route name, records into the
+ * tracker and the history, and never lets a failure of its own reach the request: each is
+ * counted and logged at `error`, at most once a minute (SafeLogger).
+ */
+export class RequestRecorder {
+  private readonly options: ResolvedHttpOptions
+  private trackerInUse: PerformanceTracker | undefined
+  private safeLogger: SafeLogger | undefined
+
+  private readonly routeOf: RouteOf
+  // Called by the response with itself as `this`: made once here, so a request adds two
+  // listeners and no closure.
+  private readonly onFinish: (this: WatchedResponse) => void
+  private readonly onClose: (this: WatchedResponse) => void
+
+  /** `routeOf` gives the node:http and Express adapters' route templates (unused by Fastify). */
+  constructor(options: ResolvedHttpOptions, routeOf: RouteOf = () => undefined) {
+    this.options = options
+    this.trackerInUse = options.tracker
+    this.routeOf = routeOf
+    const end = (res: WatchedResponse, isAborted: boolean) => this.endWatched(res, isAborted)
+    this.onFinish = function onFinish() {
+      end(this, false)
+    }
+    this.onClose = function onClose() {
+      if (!this.writableFinished) end(this, true)
+    }
+  }
+
+  /** The clock's reading, NaN (reported) when it throws. */
+  now(): number {
+    try {
+      return this.options.clock()
+    } catch (error) {
+      this.fail(error)
+      return Number.NaN
+    }
+  }
+
+  /** Counts and logs (rate-limited) a failure of perfwatch itself; never throws. */
+  fail(error: unknown): void {
+    try {
+      if (this.safeLogger === undefined) {
+        this.safeLogger = new SafeLogger(this.options.logger ?? createDefaultLogger())
+      }
+      this.safeLogger.reportInternalError(error)
+    } catch {
+      // Even the default logger could not be built: nothing is left to tell.
+    }
+  }
+
+  /**
+   * Records one finished request. `template` is the route template without the method
+   * (undefined: `(unmatched)`); `durationMs` NaN (a failed clock) records nothing.
+   */
+  end(
+    req: RequestLike,
+    res: ResponseLike,
+    template: string | undefined,
+    durationMs: number,
+    endedAtMs: number,
+    isAborted: boolean,
+    isThrown: boolean,
+  ): void {
+    const method = req.method ?? 'GET'
+    const statusCode = res.statusCode
+    const route = template === undefined ? UNMATCHED_ROUTE : `${method} ${template}`
+    const isError = isThrown || statusCode >= 500
+    let isCacheHit = false
+    try {
+      isCacheHit =
+        this.options.isCacheHit === undefined
+          ? hasCacheHeader(res)
+          : this.options.isCacheHit(req, res) === true
+    } catch (error) {
+      this.fail(error)
+    }
+    if (!(durationMs >= 0 && durationMs < Number.POSITIVE_INFINITY)) {
+      this.fail(new RangeError(`perfwatch could not time ${route}: duration ${durationMs} ms`))
+      return
+    }
+    const record: RequestRecord = {
+      route,
+      method,
+      statusCode,
+      durationMs,
+      isCacheHit,
+      isError,
+      isAborted,
+      endedAtMs,
+    }
+    try {
+      this.trackerInUse ??= getPerformanceTracker()
+      const name =
+        this.options.operationPrefix === '' ? route : this.options.operationPrefix + route
+      this.trackerInUse.record(name, durationMs, isError || isAborted ? FAILED : SUCCEEDED)
+    } catch (error) {
+      this.fail(error)
+    }
+    // A throwing sink reaches the adapter's own guard (every caller of `end` has one).
+    this.options.history?.recordRequest(record)
+  }
+
+  /**
+   * Starts watching a node:http or Express response: one clock read now, one at `finish` (or at
+   * `close` when the client went away first). The listeners are made once per adapter and the
+   * start time is kept on the response, so a request allocates no closure.
+   */
+  watch(res: WatchedResponse): void {
+    res[START_MS] = this.now()
+    res.on('finish', this.onFinish)
+    res.on('close', this.onClose)
+  }
+
+  /** Marks a watched response's request as failed by a thrown error (node:http adapter). */
+  markThrown(res: WatchedResponse): void {
+    res[THROWN] = true
+  }
+
+  private endWatched(res: WatchedResponse, isAborted: boolean): void {
+    try {
+      const endMs = this.now()
+      const req = res.req
+      let template: string | undefined
+      try {
+        template = this.routeOf(req, res)
+      } catch (error) {
+        this.fail(error)
+      }
+      this.end(
+        req,
+        res,
+        template,
+        endMs - (res[START_MS] ?? Number.NaN),
+        endMs,
+        isAborted,
+        res[THROWN] === true,
+      )
+    } catch (error) {
+      this.fail(error)
+    }
+  }
+}
+
+const HIT = /^hit$/i
+
+/** The default cache-hit rule: the response header `x-cache` is `HIT`, in any case. */
+export function hasCacheHeader(res: ResponseLike): boolean {
+  const value = res.getHeader('x-cache')
+  return typeof value === 'string' && HIT.test(value)
+}
