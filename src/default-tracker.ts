@@ -11,6 +11,14 @@ const DEFAULT_TRACKER_KEY = Symbol.for('perfwatch.tracker')
 type GlobalWithTracker = typeof globalThis & { [DEFAULT_TRACKER_KEY]?: PerformanceTracker }
 
 /**
+ * The default tracker if one was created (by this copy of perfwatch or another), without
+ * creating it: for readers such as the profiler's report. @internal
+ */
+export function existingPerformanceTracker(): PerformanceTracker | undefined {
+  return (globalThis as GlobalWithTracker)[DEFAULT_TRACKER_KEY]
+}
+
+/**
  * The process-wide default tracker: created by the first call (with `options`), the same
  * instance on every later call.
  * @throws TrackerExistsError when `options` are given after the tracker was created, since they
@@ -49,9 +57,5 @@ export function timeOperation(
   if (options !== undefined) checkObject('options', options)
   const tracker = options?.tracker
   if (tracker !== undefined) return createMethodDecorator(name, () => tracker)
-  return createMethodDecorator(
-    name,
-    () => getPerformanceTracker(),
-    () => (globalThis as GlobalWithTracker)[DEFAULT_TRACKER_KEY],
-  )
+  return createMethodDecorator(name, () => getPerformanceTracker(), existingPerformanceTracker)
 }

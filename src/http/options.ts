@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { InvalidOptionError, type Logger, type PerformanceTracker } from '../index.js'
+import { isLogger, unknownOption } from '../options.js'
 import type { RequestSink } from './request-record.js'
 
 /** The request and response as the options' functions receive them: Node's own objects. */
@@ -89,12 +90,7 @@ export function resolveHttpOptions(
     throw new InvalidOptionError('options', 'an object', options)
   }
   for (const key of Object.keys(options)) {
-    if (!names.includes(key)) {
-      throw new InvalidOptionError(
-        key,
-        `Unknown option ${JSON.stringify(key)}: valid options are ${names.join(', ')}`,
-      )
-    }
+    if (!names.includes(key)) throw unknownOption(key, names)
   }
   const o = options as NodeHttpOptions
   if (o.tracker !== undefined && !isTracker(o.tracker)) {
@@ -140,15 +136,4 @@ function isTracker(value: unknown): value is PerformanceTracker {
 
 function isSink(value: unknown): value is RequestSink {
   return typeof (value as Partial<RequestSink> | null)?.recordRequest === 'function'
-}
-
-function isLogger(value: unknown): value is Logger {
-  const logger = value as Partial<Logger> | null
-  return (
-    typeof logger === 'object' &&
-    logger !== null &&
-    typeof logger.info === 'function' &&
-    typeof logger.warn === 'function' &&
-    typeof logger.error === 'function'
-  )
 }

@@ -14,6 +14,7 @@ import { DEFAULT_PROFILER_KEY, RUN_PROFILER_KEY, type StageHooks } from '../core
 import type { SystemSummary } from '../core/snapshot.js'
 import type { StageMetric } from '../core/stage-metric.js'
 import { checkName, isCount, isObject } from '../core/validate.js'
+import { existingPerformanceTracker } from '../default-tracker.js'
 import { createDefaultLogger, SafeLogger } from '../log.js'
 import { isLogger, unknownOption } from '../options.js'
 import {
@@ -457,9 +458,10 @@ export class Profiler implements StageHooks {
 
   /** Operations of the default tracker, if one exists (read, never created). */
   private defaultTrackerOperations(): Record<string, OperationFigures> | null {
-    const tracker = (
-      globalThis as { [key: symbol]: { getSystemSummary?: () => SystemSummary } | undefined }
-    )[Symbol.for('perfwatch.tracker')]
+    // Another copy of perfwatch may have made it: its summary is checked before it is read.
+    const tracker = existingPerformanceTracker() as
+      | { getSystemSummary?: () => SystemSummary }
+      | undefined
     if (typeof tracker?.getSystemSummary !== 'function') return null
     try {
       const operations: Record<string, OperationFigures> = {}

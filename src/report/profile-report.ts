@@ -283,8 +283,8 @@ export function buildProfileReport(
   generatedAt = new Date().toISOString(),
 ): ProfileReport {
   const { durationMs, metrics } = data
-  const stages = stageProfiles(data)
   const stageTimeMs = sumOf(metrics.map((m) => m.durationMs))
+  const stages = stageProfiles(data, stageTimeMs)
   const unitsProcessed = sumOf(metrics.map((m) => m.itemsProcessed))
   // Stryker disable next-line StringLiteral: the run id is not part of the report
   const analysis = analyzeRun('profile', metrics, data.thresholds)
@@ -342,9 +342,9 @@ export function buildProfileReport(
   }
 }
 
-function stageProfiles(data: ProfileData): StageProfile[] {
+/** Each stage's figures; `stageTimeMs` is the summed time of all stages (the shares' whole). */
+function stageProfiles(data: ProfileData, stageTimeMs: number): StageProfile[] {
   const profiles: StageProfile[] = []
-  const stageTimeMs = sumOf(data.metrics.map((m) => m.durationMs))
   for (const [stage, list] of groupByStage(data.metrics)) {
     const inOrder = list.map((m) => m.durationMs)
     const sorted = Float64Array.from(inOrder).sort()
