@@ -1,11 +1,32 @@
 import type { Server } from 'node:http'
 import { connect } from 'node:net'
+import { expect } from 'vitest'
 import type { RequestRecord, RequestSink } from '../../src/http/node.js'
 
 /** A history sink that keeps every record in an array. */
 export function arraySink(): RequestSink & { records: RequestRecord[] } {
   const records: RequestRecord[] = []
   return { records, recordRequest: (record) => records.push(record) }
+}
+
+/** A history whose `recordRequest` throws `sink broke`. */
+export function throwingSink(): RequestSink {
+  return {
+    recordRequest: () => {
+      throw new Error('sink broke')
+    },
+  }
+}
+
+/** `tracker` with a `record` that throws `tracker broke`; the rest is `tracker`'s own. */
+export function throwingTracker<T extends { record: (...args: never[]) => unknown }>(
+  tracker: T,
+): T {
+  const broken = Object.create(tracker) as T
+  broken.record = () => {
+    throw new Error('tracker broke')
+  }
+  return broken
 }
 
 /** Listens on 127.0.0.1, port 0; returns the base URL and a close that ends kept-alive sockets too. */
@@ -29,6 +50,18 @@ export async function seen(response: Response) {
     [...response.headers].filter(([name]) => name !== 'date' && name !== 'keep-alive'),
   )
   return { status: response.status, headers, body: await response.text() }
+}
+
+/** Fetches each path from both servers, one after the other: they must answer alike. */
+export async function expectSameResponses(
+  plainUrl: string,
+  watchedUrl: string,
+  paths: readonly string[],
+): Promise<void> {
+  for (const path of paths) {
+    const expected = await seen(await fetch(plainUrl + path))
+    expect(await seen(await fetch(watchedUrl + path))).toEqual(expected)
+  }
 }
 
 /**

@@ -1,7 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { perfwatchHandler } from '../../src/http/node.js'
-import { abortAfterFirstBytes, arraySink, listen, seen, until } from '../helpers/http.js'
+import {
+  abortAfterFirstBytes,
+  arraySink,
+  expectSameResponses,
+  listen,
+  throwingSink,
+  throwingTracker,
+  until,
+} from '../helpers/http.js'
 import { ERROR, logSink } from '../helpers/log-sink.js'
 import { testTracker } from '../helpers/tracker.js'
 
@@ -223,10 +231,12 @@ describe('perfwatchHandler', () => {
       createServer(perfwatchHandler(app, { tracker, history: arraySink() })),
     )
     try {
-      for (const path of ['/users/1', '/cached/2', '/fail', '/missing']) {
-        const expected = await seen(await fetch(plain.url + path))
-        expect(await seen(await fetch(watched.url + path))).toEqual(expected)
-      }
+      await expectSameResponses(plain.url, watched.url, [
+        '/users/1',
+        '/cached/2',
+        '/fail',
+        '/missing',
+      ])
     } finally {
       await plain.close()
       await watched.close()
@@ -235,15 +245,8 @@ describe('perfwatchHandler', () => {
 
   it('never lets a throwing history, tracker or isCacheHit change the response', async () => {
     const { tracker, lines } = testTracker()
-    const history = {
-      recordRequest: () => {
-        throw new Error('sink broke')
-      },
-    }
-    const broken = Object.create(tracker) as typeof tracker
-    broken.record = () => {
-      throw new Error('tracker broke')
-    }
+    const history = throwingSink()
+    const broken = throwingTracker(tracker)
     const isCacheHit = () => {
       throw new Error('cache check broke')
     }
@@ -253,10 +256,7 @@ describe('perfwatchHandler', () => {
     )
     const plain = await listen(createServer(app))
     try {
-      for (let i = 0; i < 3; i++) {
-        const expected = await seen(await fetch(`${plain.url}/users/${i}`))
-        expect(await seen(await fetch(`${server.url}/users/${i}`))).toEqual(expected)
-      }
+      await expectSameResponses(plain.url, server.url, ['/users/0', '/users/1', '/users/2'])
     } finally {
       await server.close()
       await plain.close()
@@ -288,10 +288,7 @@ describe('perfwatchHandler', () => {
 
   it('still records into history when the tracker throws', async () => {
     const { tracker } = testTracker()
-    const broken = Object.create(tracker) as typeof tracker
-    broken.record = () => {
-      throw new Error('tracker broke')
-    }
+    const broken = throwingTracker(tracker)
     const history = arraySink()
     const sink = logSink()
     const server = await listen(
@@ -309,11 +306,7 @@ describe('perfwatchHandler', () => {
   it('logs its own failures at error with a code, at most once a minute', async () => {
     const { tracker } = testTracker()
     const sink = logSink()
-    const history = {
-      recordRequest: () => {
-        throw new Error('sink broke')
-      },
-    }
+    const history = throwingSink()
     const server = await listen(
       createServer(perfwatchHandler(app, { tracker, history, logger: sink.logger })),
     )

@@ -3,7 +3,15 @@ import express5 from 'express'
 import express4 from 'express4'
 import { describe, expect, it } from 'vitest'
 import { perfwatchExpress } from '../../src/integrations/express.js'
-import { abortAfterFirstBytes, arraySink, listen, seen, until } from '../helpers/http.js'
+import {
+  abortAfterFirstBytes,
+  arraySink,
+  expectSameResponses,
+  listen,
+  throwingSink,
+  throwingTracker,
+  until,
+} from '../helpers/http.js'
 import { logSink } from '../helpers/log-sink.js'
 import { testTracker } from '../helpers/tracker.js'
 
@@ -177,10 +185,12 @@ describe.each([
     try {
       // Not /boom: Express's development error page prints the stack, which names every
       // middleware's frame, perfwatch's among them; its status is checked above.
-      for (const path of ['/api/users/1', '/api/users/1/orders/2', '/fail', '/x']) {
-        const expected = await seen(await fetch(plain.url + path))
-        expect(await seen(await fetch(watched.url + path))).toEqual(expected)
-      }
+      await expectSameResponses(plain.url, watched.url, [
+        '/api/users/1',
+        '/api/users/1/orders/2',
+        '/fail',
+        '/x',
+      ])
     } finally {
       await plain.close()
       await watched.close()
@@ -190,24 +200,14 @@ describe.each([
   it('never breaks a request when the history or the tracker throws; logs once', async () => {
     const { tracker } = testTracker()
     const sink = logSink()
-    const broken = Object.create(tracker) as typeof tracker
-    broken.record = () => {
-      throw new Error('tracker broke')
-    }
-    const history = {
-      recordRequest: () => {
-        throw new Error('sink broke')
-      },
-    }
+    const broken = throwingTracker(tracker)
+    const history = throwingSink()
     const plain = await listen(createServer(buildApp()))
     const watched = await listen(
       createServer(buildApp(perfwatchExpress({ tracker: broken, history, logger: sink.logger }))),
     )
     try {
-      for (const path of ['/api/users/1', '/api/users/2', '/fail']) {
-        const expected = await seen(await fetch(plain.url + path))
-        expect(await seen(await fetch(watched.url + path))).toEqual(expected)
-      }
+      await expectSameResponses(plain.url, watched.url, ['/api/users/1', '/api/users/2', '/fail'])
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(sink.lines).toHaveLength(1)
       expect(sink.lines[0]).toMatchObject({ code: 'PERFWATCH_INTERNAL_ERROR', suppressed: 0 })

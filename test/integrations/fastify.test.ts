@@ -1,7 +1,14 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { perfwatchFastify } from '../../src/integrations/fastify.js'
-import { abortAfterFirstBytes, arraySink, seen, until } from '../helpers/http.js'
+import {
+  abortAfterFirstBytes,
+  arraySink,
+  expectSameResponses,
+  throwingSink,
+  throwingTracker,
+  until,
+} from '../helpers/http.js'
 import { logSink } from '../helpers/log-sink.js'
 import { testTracker } from '../helpers/tracker.js'
 
@@ -129,17 +136,14 @@ describe('perfwatchFastify', () => {
       app.register(perfwatchFastify, { tracker, history: arraySink() }),
     )
     try {
-      for (const path of [
+      await expectSameResponses(plain.url, watched.url, [
         '/api/users/1',
         '/api/users/1/orders/2',
         '/boom',
         '/teapot',
         '/fail',
         '/x',
-      ]) {
-        const expected = await seen(await fetch(plain.url + path))
-        expect(await seen(await fetch(watched.url + path))).toEqual(expected)
-      }
+      ])
     } finally {
       await plain.close()
       await watched.close()
@@ -149,24 +153,14 @@ describe('perfwatchFastify', () => {
   it('never breaks a request when the history or the tracker throws; logs once', async () => {
     const { tracker } = testTracker()
     const sink = logSink()
-    const broken = Object.create(tracker) as typeof tracker
-    broken.record = () => {
-      throw new Error('tracker broke')
-    }
-    const history = {
-      recordRequest: () => {
-        throw new Error('sink broke')
-      },
-    }
+    const broken = throwingTracker(tracker)
+    const history = throwingSink()
     const plain = await buildApp()
     const watched = await buildApp((app) =>
       app.register(perfwatchFastify, { tracker: broken, history, logger: sink.logger }),
     )
     try {
-      for (const path of ['/api/users/1', '/api/users/2', '/fail']) {
-        const expected = await seen(await fetch(plain.url + path))
-        expect(await seen(await fetch(watched.url + path))).toEqual(expected)
-      }
+      await expectSameResponses(plain.url, watched.url, ['/api/users/1', '/api/users/2', '/fail'])
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(sink.lines).toHaveLength(1)
       expect(sink.lines[0]).toMatchObject({ code: 'PERFWATCH_INTERNAL_ERROR' })
@@ -180,11 +174,7 @@ describe('perfwatchFastify', () => {
   it("logs a throwing history through its own logger, not Fastify's", async () => {
     const { tracker } = testTracker()
     const sink = logSink()
-    const history = {
-      recordRequest: () => {
-        throw new Error('sink broke')
-      },
-    }
+    const history = throwingSink()
     const server = await buildApp((app) =>
       app.register(perfwatchFastify, { tracker, history, logger: sink.logger }),
     )

@@ -12,6 +12,7 @@ import {
   type ProfilerOptions,
   renderReport,
   StageTracker,
+  type StageTrackerOptions,
   shouldUseColor,
   WARNING_CODES,
 } from '../../src/index.js'
@@ -29,7 +30,8 @@ afterEach(() => {
   delete global[PROFILER_KEY]
 })
 
-function setup(options: ProfilerOptions = {}) {
+/** A profiler on a manual clock and a StageTracker (in memory) reporting to it. */
+function setup(options: ProfilerOptions = {}, stageOptions: StageTrackerOptions = {}) {
   const clock = manualClock()
   const sink = logSink()
   const profiler = new Profiler({ enabled: true, clock, logger: sink.logger, ...options })
@@ -39,6 +41,7 @@ function setup(options: ProfilerOptions = {}) {
     clock,
     logger: sink.logger,
     profile: profiler,
+    ...stageOptions,
   })
   return { clock, profiler, stages, lines: sink.lines }
 }
@@ -200,17 +203,7 @@ describe('Profiler, basic', () => {
   })
 
   it('keeps the tracker budgets for the analysis', () => {
-    const clock = manualClock()
-    const sink = logSink()
-    const profiler = new Profiler({ enabled: true, clock, logger: sink.logger })
-    const stages = new StageTracker({
-      persist: false,
-      tracker: false,
-      clock,
-      logger: sink.logger,
-      profile: profiler,
-      thresholds: { match: 20 },
-    })
+    const { clock, profiler, stages } = setup({}, { thresholds: { match: 20 } })
     for (const id of ['a', 'b']) stages.trackStage('r', id, 'match', () => clock.advance(41))
     const report = profiler.report()
     expect(report.recommendations[0]?.message).toContain('p95 41ms against a 20ms budget')
