@@ -11,8 +11,11 @@ export type { DetectionRule, DetectorStats } from './core/detection.js'
 export type { Digest } from './core/digest.js'
 export type { ErrorCode } from './core/errors.js'
 export {
+  API_ERROR_CODES,
   BaselineFileError,
   ERROR_CODES,
+  HistoryDriverError,
+  HistoryFileError,
   InvalidArgumentError,
   InvalidDurationError,
   InvalidOptionError,
@@ -21,6 +24,7 @@ export {
   StageFileError,
   TrackerExistsError,
   UnknownOperationError,
+  UnknownRouteError,
   UnknownRunError,
   UnknownStageError,
   UnknownTimerError,

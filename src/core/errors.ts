@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   stageFile: 'PERFWATCH_STAGE_FILE',
   unknownRun: 'PERFWATCH_UNKNOWN_RUN',
   unknownStage: 'PERFWATCH_UNKNOWN_STAGE',
+  unknownRoute: 'PERFWATCH_UNKNOWN_ROUTE',
+  historyFile: 'PERFWATCH_HISTORY_FILE',
+  historyDriver: 'PERFWATCH_HISTORY_DRIVER',
 } as const
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES]
@@ -34,6 +37,19 @@ export const WARNING_CODES = {
   threshold: 'PERFWATCH_THRESHOLD',
   stageEnded: 'PERFWATCH_STAGE_ENDED',
   profileRun: 'PERFWATCH_PROFILE_RUN',
+} as const
+
+/**
+ * Codes of the dashboard's JSON API errors (`{ error: { code, message } }`) beyond the thrown
+ * ones it passes on (`PERFWATCH_INVALID_ARGUMENT` for a bad parameter, `PERFWATCH_UNKNOWN_ROUTE`).
+ */
+export const API_ERROR_CODES = {
+  unauthorized: 'PERFWATCH_UNAUTHORIZED',
+  forbidden: 'PERFWATCH_FORBIDDEN',
+  notFound: 'PERFWATCH_NOT_FOUND',
+  methodNotAllowed: 'PERFWATCH_METHOD_NOT_ALLOWED',
+  noHistory: 'PERFWATCH_NO_HISTORY',
+  internal: 'PERFWATCH_API_FAILED',
 } as const
 
 /** Marks perfwatch's errors; `Symbol.for`, so two copies of the package recognise each other's. */
@@ -158,6 +174,45 @@ export class UnknownStageError extends PerfwatchError {
     )
     this.runId = runId
     this.stage = stage
+  }
+}
+
+/** A history query named a route the history store has never recorded. */
+export class UnknownRouteError extends PerfwatchError {
+  readonly route: string
+
+  constructor(route: string) {
+    super(
+      ERROR_CODES.unknownRoute,
+      `No history for route ${describeValue(route)}: allRoutes() lists the routes recorded ` +
+        "(a route is its method and template, such as 'GET /users/:id')",
+    )
+    this.route = route
+  }
+}
+
+/**
+ * The history database cannot be used: not an SQLite file, a newer schema, unreadable. Thrown
+ * by `new HistoryStore` (the file is left as it is); logged, never thrown, when a flush fails.
+ */
+export class HistoryFileError extends PerfwatchError {
+  readonly path: string
+
+  constructor(path: string, reason: string, cause?: unknown) {
+    super(ERROR_CODES.historyFile, `History database ${path} ${reason}`, { cause })
+    this.path = path
+  }
+}
+
+/** `new HistoryStore` could not load better-sqlite3, the optional peer it needs. */
+export class HistoryDriverError extends PerfwatchError {
+  constructor(cause: unknown) {
+    super(
+      ERROR_CODES.historyDriver,
+      'perfwatch/history needs better-sqlite3 12.x, an optional peer dependency: ' +
+        'npm install better-sqlite3@12 (it may build from source, which needs python3, make and a C++ compiler)',
+      { cause },
+    )
   }
 }
 

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
+  API_ERROR_CODES,
   Baseline,
   BaselineFileError,
   ERROR_CODES,
+  HistoryDriverError,
+  HistoryFileError,
   InvalidArgumentError,
   InvalidDurationError,
   InvalidOptionError,
@@ -14,6 +17,7 @@ import {
   TrackerExistsError,
   timeOperation,
   UnknownOperationError,
+  UnknownRouteError,
   UnknownRunError,
   UnknownStageError,
   UnknownTimerError,
@@ -24,7 +28,11 @@ describe('error codes', () => {
   it('are each documented in docs/errors.md, and the doc names no other', () => {
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
     const documented = [...new Set(doc.match(/PERFWATCH_[A-Z_]+/g))].sort()
-    const codes = [...Object.values(ERROR_CODES), ...Object.values(WARNING_CODES)]
+    const codes = [
+      ...Object.values(ERROR_CODES),
+      ...Object.values(WARNING_CODES),
+      ...Object.values(API_ERROR_CODES),
+    ]
     expect(documented).toEqual(codes.sort())
   })
 })
@@ -43,6 +51,9 @@ describe('error classes', () => {
     ['InvalidDurationError', () => new InvalidDurationError('op', -1)],
     ['StageFileError', () => new StageFileError('/tmp/run', 'cannot be listed')],
     ['UnknownRunError', () => new UnknownRunError('r', [])],
+    ['UnknownRouteError', () => new UnknownRouteError('GET /x')],
+    ['HistoryFileError', () => new HistoryFileError('/tmp/h.db', 'is not an SQLite database')],
+    ['HistoryDriverError', () => new HistoryDriverError(new Error('missing'))],
     ['UnknownStageError', () => new UnknownStageError('r', 's', ['t'])],
   ]
 

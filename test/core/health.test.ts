@@ -5,7 +5,7 @@ import {
   latencyScore,
   type Severity,
   severityOf,
-} from '../../src/report/health.js'
+} from '../../src/core/health.js'
 
 describe('latencyScore', () => {
   it.each([
