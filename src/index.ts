@@ -126,7 +126,7 @@ export type { CsvExport, StageThresholdEvent, StageTrackerOptions } from './stag
 export { StageTracker } from './stages/stage-tracker.js'
 export type { BaselineFile, StoredBaseline } from './storage/baseline-file.js'
 export { FILE_FORMAT, FILE_VERSION } from './storage/baseline-file.js'
-export type { RecordOptions } from './tracker.js'
+export type { RecordOptions, SampleBatch } from './tracker.js'
 export { OVERFLOW_OPERATION, PerformanceTracker } from './tracker.js'
 
 // PERFWATCH_PROFILE profiles the program without code: read once, when perfwatch is imported.

@@ -9,6 +9,7 @@ import {
 } from './core/errors.js'
 import { Operation, type OperationConfig, type OperationListener } from './core/operation.js'
 import { RateLimiter } from './core/rate-limiter.js'
+import { isFailure } from './core/window.js'
 import type {
   BaselineChange,
   OperationState,
@@ -54,6 +55,20 @@ export interface RecordOptions {
    * until the next slow-call line at most), never copied or saved.
    */
   metadata?: Record<string, unknown>
+}
+
+/** One operation's samples recorded since the previous `samplesSince` with the same cursor. */
+export interface SampleBatch {
+  operation: string
+  /** Samples recorded since the previous read: exact, even when the window could not hold them all. */
+  count: number
+  /**
+   * The newest of them, oldest first: all `count` when the window holds them, else the window's
+   * worth (the newest `windowSize`). Durations in ms.
+   */
+  durationsMs: Float64Array
+  /** How many of `durationsMs` failed. */
+  failures: number
 }
 
 /**
@@ -475,6 +490,34 @@ export class PerformanceTracker {
   getOperationStats(name: string): OperationStats | undefined {
     if (typeof name !== 'string') throw new InvalidArgumentError('name', 'a string', name)
     return this.operations.get(name)?.snapshot(this.now())
+  }
+
+  /**
+   * Each operation's samples recorded since the previous call with the same `cursor` (a map of
+   * operation name to the samples already read, updated here): for exporters that keep their
+   * own history, such as `perfwatch/history`. Reads the rolling window off the hot path, so
+   * samples beyond `windowSize` between two reads are counted but not returned.
+   */
+  samplesSince(cursor: Map<string, number>): SampleBatch[] {
+    if (!(cursor instanceof Map)) throw new InvalidArgumentError('cursor', 'a Map', cursor)
+    const batches: SampleBatch[] = []
+    for (const [name, operation] of this.operations) {
+      const total = operation.recordedCount
+      const count = total - (cursor.get(name) ?? 0)
+      cursor.set(name, total)
+      if (count <= 0) continue
+      const durationsMs = operation.newestStored(count)
+      let failures = 0
+      for (let i = 0; i < durationsMs.length; i++) {
+        const stored = durationsMs[i] as number
+        if (isFailure(stored)) {
+          failures++
+          durationsMs[i] = -stored
+        }
+      }
+      batches.push({ operation: name, count, durationsMs, failures })
+    }
+    return batches
   }
 
   /** Totals, the statistics of every operation and the count of internal errors. */

@@ -38,9 +38,6 @@ export interface RouteSummary {
   statusClasses: StatusClasses
   /** By P95 against the severity bands (good < 100 ms, warning < 500, slow < 1000, critical). */
   severity: Severity
-  /** First and last minute with a request in the window. */
-  firstSeenMs: number
-  lastSeenMs: number
 }
 
 /** `overview()`: the whole service over a window. */
@@ -93,12 +90,15 @@ export interface RouteShare extends RouteSummary {
 }
 
 /** `healthScore()`: the score and the figures it came from. */
-export interface HistoryHealth extends HealthScore {
+export interface HistoryHealth {
   days: number
   requests: number
   averageMs: number | null
+  /** Null when the service does not use a cache (`usesCache`: by default, no hit in the window). */
   cacheHitRate: number | null
   errorRate: number | null
+  /** The score, grade and parts; null while the window has no request. */
+  health: HealthScore | null
 }
 
 /** `storageInfo()`. */

@@ -398,6 +398,21 @@ export class Operation {
     }
   }
 
+  /**
+   * The newest `n` stored samples (at most the window's), oldest first, as stored: a failure
+   * negated (-0 for a 0 ms failure). For readers that export samples, off the hot path.
+   */
+  newestStored(n: number): Float64Array {
+    const kept = Math.min(n, this.count)
+    const values = new Float64Array(kept)
+    let index = this.head
+    for (let k = kept - 1; k >= 0; k--) {
+      index = index === 0 ? this.capacity - 1 : index - 1
+      values[k] = this.durations[index] as number
+    }
+    return values
+  }
+
   /** The state at `nowMs` (tracker clock): `idle` after `idleAfterMs` without a sample. */
   stateAt(nowMs: number): OperationState {
     if (this.detector === null) return 'learning'
