@@ -69,7 +69,9 @@ export class Rollup {
     if (isCacheHit) this.cacheHits++
     if (isAborted) this.aborted++
     const statusClass = Math.floor(statusCode / 100) - 1
-    if (statusClass >= 0 && statusClass < 5) this.statuses[statusClass]++
+    if (statusClass >= 0 && statusClass < 5) {
+      this.statuses[statusClass] = (this.statuses[statusClass] as number) + 1
+    }
   }
 
   /**
@@ -98,11 +100,13 @@ export class Rollup {
     this.errors += other.errors
     this.cacheHits += other.cacheHits
     this.aborted += other.aborted
-    for (let i = 0; i < 5; i++) this.statuses[i] += other.statuses[i] as number
+    for (let i = 0; i < 5; i++) {
+      this.statuses[i] = (this.statuses[i] as number) + (other.statuses[i] as number)
+    }
     this.digestCount += other.digestCount
     const buckets = this.buckets
     const theirs = other.buckets
-    for (let i = 0; i < BUCKETS; i++) buckets[i] += theirs[i] as number
+    for (let i = 0; i < BUCKETS; i++) buckets[i] = (buckets[i] as number) + (theirs[i] as number)
   }
 
   /**
@@ -123,7 +127,8 @@ export class Rollup {
   }
 
   private addDuration(durationMs: number): void {
-    this.buckets[bucketOf(durationMs)]++
+    const bucket = bucketOf(durationMs)
+    this.buckets[bucket] = (this.buckets[bucket] as number) + 1
     this.digestCount++
     if (durationMs < this.minMs) this.minMs = durationMs
     if (durationMs > this.maxMs) this.maxMs = durationMs
