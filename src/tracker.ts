@@ -9,7 +9,6 @@ import {
 } from './core/errors.js'
 import { Operation, type OperationConfig, type OperationListener } from './core/operation.js'
 import { RateLimiter } from './core/rate-limiter.js'
-import { isFailure } from './core/window.js'
 import type {
   BaselineChange,
   OperationState,
@@ -26,6 +25,7 @@ import {
   thresholdsProblem,
 } from './core/thresholds.js'
 import { checkName, checkObject, isDuration, MAX_DURATION_MS } from './core/validate.js'
+import { isFailure } from './core/window.js'
 import { createMethodDecorator, type TimeOperationDecorator } from './decorators.js'
 import { runSoon } from './defer.js'
 import { Emitter, EVENT_NAMES } from './emitter.js'

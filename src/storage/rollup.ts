@@ -30,7 +30,7 @@ export function bucketOf(durationMs: number): number {
 }
 
 /** The value a bucket stands for: within 1 % of every duration in it (0 for bucket 0). */
-export function valueOf(bucket: number): number {
+export function bucketValue(bucket: number): number {
   if (bucket === 0) return 0
   return (2 * GAMMA ** (bucket + MIN_INDEX)) / (GAMMA + 1)
 }
@@ -123,7 +123,7 @@ export class Rollup {
       seen += this.buckets[bucket] as number
       if (seen > rank) break
     }
-    return Math.min(this.maxMs, Math.max(this.minMs, valueOf(bucket)))
+    return Math.min(this.maxMs, Math.max(this.minMs, bucketValue(bucket)))
   }
 
   private addDuration(durationMs: number): void {
@@ -217,7 +217,8 @@ export interface TierSpans {
 export function splitWindow(fromMinute: number, toMinute: number): TierSpans {
   const firstHour = Math.ceil(fromMinute / 60)
   const endHour = Math.floor(toMinute / 60)
-  if (firstHour >= endHour) return { minutes: [{ from: fromMinute, to: toMinute }], hours: [], days: [] }
+  if (firstHour >= endHour)
+    return { minutes: [{ from: fromMinute, to: toMinute }], hours: [], days: [] }
   const minutes = nonEmpty([
     { from: fromMinute, to: firstHour * 60 },
     { from: endHour * 60, to: toMinute },
