@@ -110,20 +110,38 @@ export class Rollup {
   }
 
   /**
-   * The q-quantile (0-1) from the digest, within 1 % of the exact one and clamped to the exact
-   * minimum and maximum; NaN when the digest is empty. The element at rank q·(n − 1), rounded
-   * up, as DDSketch does.
+   * The q-quantile (0-1) from the digest: R-7, the package's one definition (linear between the
+   * order statistics at ranks ⌊q·(n − 1)⌋ and the next), on the buckets' values, so within 1 % of
+   * the exact quantile; clamped to the exact minimum and maximum (q = 0 and 1 are those exactly).
+   * NaN when the digest is empty.
    */
   quantile(q: number): number {
     if (this.digestCount === 0) return Number.NaN
+    if (q <= 0) return this.minMs
+    if (q >= 1) return this.maxMs
     const rank = q * (this.digestCount - 1)
+    const low = Math.floor(rank)
     let seen = 0
     let bucket = 0
     for (; bucket < BUCKETS - 1; bucket++) {
       seen += this.buckets[bucket] as number
-      if (seen > rank) break
+      if (seen > low) break
     }
-    return Math.min(this.maxMs, Math.max(this.minMs, bucketValue(bucket)))
+    let lowValue = bucketValue(bucket)
+    let highValue = lowValue
+    if (seen === low + 1 && rank > low) {
+      // The next order statistic is in the next non-empty bucket.
+      let next = bucket + 1
+      while (next < BUCKETS - 1 && this.buckets[next] === 0) next++
+      highValue = bucketValue(next)
+    }
+    lowValue = this.clamp(lowValue)
+    highValue = this.clamp(highValue)
+    return lowValue + (rank - low) * (highValue - lowValue)
+  }
+
+  private clamp(value: number): number {
+    return Math.min(this.maxMs, Math.max(this.minMs, value))
   }
 
   private addDuration(durationMs: number): void {
