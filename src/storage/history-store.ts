@@ -178,6 +178,24 @@ interface PendingRollup {
  * the middleware and the dashboard as `history`. Queries take a window of the last `days` days
  * (1 to 365, default 7).
  */
+export type {
+  Grade,
+  HealthScore,
+  Severity,
+  SeverityBands,
+} from '../core/health.js'
+export type {
+  CacheEffectiveness,
+  HistoryHealth,
+  HistoryOverview,
+  HistoryWindow,
+  RotateResult,
+  RouteShare,
+  RouteSummary,
+  StatusClasses,
+  StorageInfo,
+  TrendPoint,
+} from '../core/history.js'
 export type { HistoryStoreOptions }
 
 export class HistoryStore implements RequestSink {
