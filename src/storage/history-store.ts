@@ -362,7 +362,14 @@ export class HistoryStore implements RequestSink {
     for (const [route, rollup] of routes) {
       all.merge(rollup)
       const p95Ms = rollup.quantile(0.95)
-      if (slowestRoute === null || p95Ms > slowestRoute.p95Ms) slowestRoute = { route, p95Ms }
+      // The highest P95; of equal ones, the first by name (as slowestRoutes() orders them).
+      if (
+        slowestRoute === null ||
+        p95Ms > slowestRoute.p95Ms ||
+        (p95Ms === slowestRoute.p95Ms && compareNames(route, slowestRoute.route) < 0)
+      ) {
+        slowestRoute = { route, p95Ms }
+      }
     }
     const empty = all.count === 0
     return {
@@ -413,7 +420,7 @@ export class HistoryStore implements RequestSink {
       route === undefined
         ? this.seriesId(ALL_ROUTES, ALL_ROUTES_NAME, false)
         : this.knownSeries(ROUTE, route)
-    if (id === undefined) return []
+    if (id === undefined) return [] // no request recorded yet
     const { fromMinute, toMinute } = this.window(days)
     const rows = this.statements.trend.all(
       id,
@@ -682,7 +689,7 @@ export class HistoryStore implements RequestSink {
 
   /** Logs a failure of the store at `error`, at most once a minute with the count held back. */
   private report(error: unknown, what: string): void {
-    const suppressed = this.failures.take(Date.now())
+    const suppressed = this.failures.take(this.now())
     if (suppressed < 0) return
     this.logger.error(
       { code: ERROR_CODES.historyFile, path: this.path, err: error, suppressed },
