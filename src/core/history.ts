@@ -108,7 +108,7 @@ export interface StorageInfo {
   fileBytes: number
   retentionDays: number
   keepRaw: boolean
-  rows: { minute: number; hour: number; day: number; raw: number }
+  rows: { minute: number; hour: number; day: number; week: number; raw: number }
   /** Oldest and newest minute stored, null when empty. */
   oldestMs: number | null
   newestMs: number | null

@@ -232,39 +232,38 @@ function readVarint(bytes: Uint8Array, offset: number): { value: number; next: n
   return { value, next: index }
 }
 
-/** A half-open range [from, to) of minutes, hours or days since the epoch. */
+/** A half-open range [from, to) of a tier's periods (minutes, hours, days, weeks) since the epoch. */
 export interface Span {
   from: number
   to: number
 }
 
-/** A window of minutes as the fewest rows: whole days, whole hours at the edges, then minutes. */
-export interface TierSpans {
-  minutes: Span[]
-  hours: Span[]
-  days: Span[]
-}
-
-/** Splits the minutes [from, to) (since the epoch, UTC) into day, hour and minute spans. */
-export function splitWindow(fromMinute: number, toMinute: number): TierSpans {
-  const firstHour = Math.ceil(fromMinute / 60)
-  const endHour = Math.floor(toMinute / 60)
-  if (firstHour >= endHour)
-    return { minutes: [{ from: fromMinute, to: toMinute }], hours: [], days: [] }
-  const minutes = nonEmpty([
-    { from: fromMinute, to: firstHour * 60 },
-    { from: endHour * 60, to: toMinute },
-  ])
-  const firstDay = Math.ceil(firstHour / 24)
-  const endDay = Math.floor(endHour / 24)
-  if (firstDay >= endDay) return { minutes, hours: [{ from: firstHour, to: endHour }], days: [] }
-  const hours = nonEmpty([
-    { from: firstHour, to: firstDay * 24 },
-    { from: endDay * 24, to: endHour },
-  ])
-  return { minutes, hours, days: [{ from: firstDay, to: endDay }] }
-}
-
-function nonEmpty(spans: Span[]): Span[] {
-  return spans.filter((span) => span.to > span.from)
+/**
+ * Splits the minutes [from, to) (since the epoch, UTC) into the fewest periods of the tiers whose
+ * lengths in minutes are `tiers` (the first 1, each a multiple of the one before): the longest
+ * whole periods in the middle, shorter ones at the edges. Returns the spans of each tier, in its
+ * own periods, in the order of `tiers`.
+ */
+export function splitWindow(
+  fromMinute: number,
+  toMinute: number,
+  tiers: readonly number[],
+): Span[][] {
+  const spans: Span[][] = tiers.map(() => [])
+  const cover = (from: number, to: number, level: number): void => {
+    if (from >= to) return
+    const size = tiers[level] as number
+    const first = Math.ceil(from / size)
+    const end = Math.floor(to / size)
+    if (level === 0 || first >= end) {
+      if (level === 0) spans[0]?.push({ from, to })
+      else cover(from, to, level - 1)
+      return
+    }
+    cover(from, first * size, level - 1)
+    spans[level]?.push({ from: first, to: end })
+    cover(end * size, to, level - 1)
+  }
+  cover(fromMinute, toMinute, tiers.length - 1)
+  return spans
 }

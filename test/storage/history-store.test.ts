@@ -122,14 +122,15 @@ describe('HistoryStore queries', () => {
     expectNear(stats?.p99Ms, 990.01)
   })
 
-  it('counts only what is inside the window, to the minute', () => {
-    const { store } = history()
-    const at = (agoMs: number) => request('GET /a', 10, { endedAtMs: NOON - agoMs })
+  it('counts what is inside the window: whole hours, to the end of the current one', () => {
+    const { store, clock } = history()
+    clock.now = NOON + 30 * MINUTE // 12:30: a 1-day window runs from 13:00 yesterday to 13:00
+    const at = (agoMs: number) => request('GET /a', 10, { endedAtMs: clock.now - agoMs })
     store.recordRequest(at(0))
-    store.recordRequest(at(23 * HOUR + 59 * MINUTE)) // inside 1 day
-    store.recordRequest(at(DAY + MINUTE)) // just outside 1 day
+    store.recordRequest(at(23 * HOUR + 29 * MINUTE)) // 13:01 yesterday: inside 1 day
+    store.recordRequest(at(23 * HOUR + 31 * MINUTE)) // 12:59 yesterday: outside
     store.recordRequest(at(6 * DAY + 3 * HOUR + 17 * MINUTE))
-    store.recordRequest(at(7 * DAY + 2 * MINUTE)) // just outside 7 days
+    store.recordRequest(at(7 * DAY + HOUR)) // 11:30 seven days ago: outside 7 days
     store.recordRequest(at(29 * DAY + 13 * HOUR))
     store.recordRequest(at(400 * DAY)) // beyond any window (and the retention)
     store.flush()
@@ -139,6 +140,8 @@ describe('HistoryStore queries', () => {
     expect(store.overview({ days: 8 }).requests).toBe(5)
     expect(store.overview({ days: 30 }).requests).toBe(6)
     expect(store.overview({ days: 365 }).requests).toBe(6)
+    // The same through every tier: 90 days read as weeks, days, hours (and no minutes).
+    expect(store.allRoutes({ days: 90 })[0]?.requests).toBe(6)
   })
 
   it('lists routes by name and ties by name, whatever order they came in', () => {
@@ -320,7 +323,7 @@ describe('HistoryStore writing', () => {
     expect(store.storageInfo()).toMatchObject({
       path,
       pending: 0,
-      rows: { minute: 1, hour: 2, day: 1, raw: 0 }, // the route; all routes together per hour only
+      rows: { minute: 1, hour: 2, day: 1, week: 1, raw: 0 }, // all routes together: per hour only
       oldestMs: NOON,
       newestMs: NOON,
       retentionDays: 90,
@@ -382,9 +385,10 @@ describe('HistoryStore writing', () => {
       minute: counted('rollup_minute'),
       hour: counted('rollup_hour'),
       day: counted('rollup_day'),
+      week: counted('rollup_week'),
       raw: 0,
     })
-    expect(store.storageInfo().rows).toEqual({ minute: 2, hour: 3, day: 2, raw: 0 })
+    expect(store.storageInfo().rows).toEqual({ minute: 2, hour: 3, day: 2, week: 2, raw: 0 })
     db.close()
     other.close()
   })
@@ -548,11 +552,11 @@ describe('HistoryStore retention', () => {
     store.flush()
     expect(store.storageInfo().rows).toMatchObject({ minute: 3, hour: 6, day: 3 })
     const rotated = store.rotate(30)
-    // A minute, two hours (the route's and all routes') and a day.
-    expect(rotated).toEqual({ beforeMs: NOON - 30 * DAY, deletedRows: 4 })
+    // A minute, two hours (the route's and all routes'), a day and a week.
+    expect(rotated).toEqual({ beforeMs: NOON - 30 * DAY, deletedRows: 5 })
     expect(store.overview({ days: 365 }).requests).toBe(2)
-    expect(store.rotate(1).deletedRows).toBe(4)
-    expect(store.storageInfo().rows).toMatchObject({ minute: 1, hour: 2, day: 1 })
+    expect(store.rotate(1).deletedRows).toBe(5) // 5 days ago was last week (weeks start on Thursdays)
+    expect(store.storageInfo().rows).toMatchObject({ minute: 1, hour: 2, day: 1, week: 1 })
     expect(store.overview({ days: 365 }).requests).toBe(1)
     for (const days of [0, -1, 2.5, '3']) {
       const error = thrownBy(() => store.rotate(days as never))
@@ -575,7 +579,7 @@ describe('HistoryStore retention', () => {
     store.recordRequest(request('GET /a', 1, { endedAtMs: NOON - 40 * DAY }))
     store.recordRequest(request('GET /a', 1))
     store.flush()
-    expect(store.rotate(30).deletedRows).toBe(5) // a minute, two hours, a day, a raw row
+    expect(store.rotate(30).deletedRows).toBe(6) // a minute, two hours, a day, a week, a raw row
     expect(store.storageInfo().rows.raw).toBe(1)
   })
 })

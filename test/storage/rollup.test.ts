@@ -187,47 +187,42 @@ describe('the digest encoding', () => {
 
 describe('splitWindow', () => {
   const day = 1440
+  const week = 7 * day
+  const TIERS = [1, 60, day, week]
 
-  it('reads whole days from the day tier, whole hours at the edges, then minutes', () => {
-    // From 10:30 on day 100 to 14:15 on day 103.
+  it('reads whole weeks in the middle, then days, hours and minutes at the edges', () => {
+    // From 10:30 on day 100 to 14:15 on day 120 (weeks are days 98-104, 105-111, 112-118, ...).
     const from = 100 * day + 10 * 60 + 30
-    const to = 103 * day + 14 * 60 + 15
-    expect(splitWindow(from, to)).toEqual({
-      minutes: [
+    const to = 120 * day + 14 * 60 + 15
+    expect(splitWindow(from, to, TIERS)).toEqual([
+      [
         { from, to: 100 * day + 11 * 60 },
-        { from: 103 * day + 14 * 60, to },
+        { from: 120 * day + 14 * 60, to },
       ],
-      hours: [
+      [
         { from: 100 * 24 + 11, to: 101 * 24 },
-        { from: 103 * 24, to: 103 * 24 + 14 },
+        { from: 120 * 24, to: 120 * 24 + 14 },
       ],
-      days: [{ from: 101, to: 103 }],
-    })
+      [
+        { from: 101, to: 105 },
+        { from: 119, to: 120 },
+      ],
+      [{ from: 15, to: 17 }],
+    ])
   })
 
-  it('uses minutes alone within one hour, and hours alone within one day', () => {
-    expect(splitWindow(605, 650)).toEqual({
-      minutes: [{ from: 605, to: 650 }],
-      hours: [],
-      days: [],
-    })
-    expect(splitWindow(90, 300)).toEqual({
-      minutes: [
-        { from: 90, to: 120 },
-        { from: 300, to: 300 + 0 },
-      ].filter((span) => span.to > span.from),
-      hours: [{ from: 2, to: 5 }],
-      days: [],
-    })
-  })
-
-  it('leaves out empty edges when the window is aligned', () => {
-    expect(splitWindow(2 * day, 9 * day)).toEqual({
-      minutes: [],
-      hours: [],
-      days: [{ from: 2, to: 9 }],
-    })
-    expect(splitWindow(60, 180)).toEqual({ minutes: [], hours: [{ from: 1, to: 3 }], days: [] })
+  it('uses only the tiers a short window needs', () => {
+    expect(splitWindow(605, 650, TIERS)).toEqual([[{ from: 605, to: 650 }], [], [], []])
+    expect(splitWindow(90, 300, TIERS)).toEqual([
+      [{ from: 90, to: 120 }],
+      [{ from: 2, to: 5 }],
+      [],
+      [],
+    ])
+    expect(splitWindow(60, 180, TIERS)).toEqual([[], [{ from: 1, to: 3 }], [], []])
+    expect(splitWindow(2 * day, 9 * day, TIERS)).toEqual([[], [], [{ from: 2, to: 9 }], []])
+    expect(splitWindow(2 * week, 5 * week, TIERS)).toEqual([[], [], [], [{ from: 2, to: 5 }]])
+    expect(splitWindow(50, 50, TIERS)).toEqual([[], [], [], []])
   })
 
   it('covers every minute of the window exactly once', () => {
@@ -237,13 +232,14 @@ describe('splitWindow', () => {
       [59, 61],
       [1439, 1441],
       [1000, 1000 + 90 * day + 7],
+      [week - 1, 3 * week + 1],
     ] as const) {
-      const spans = splitWindow(from, to)
-      const covered = [
-        ...spans.minutes.map((s) => [s.from, s.to]),
-        ...spans.hours.map((s) => [s.from * 60, s.to * 60]),
-        ...spans.days.map((s) => [s.from * day, s.to * day]),
-      ].sort((a, b) => (a[0] as number) - (b[0] as number))
+      const spans = splitWindow(from, to, TIERS)
+      const covered = spans
+        .flatMap((tier, level) =>
+          tier.map((s) => [s.from * (TIERS[level] as number), s.to * (TIERS[level] as number)]),
+        )
+        .sort((a, b) => (a[0] as number) - (b[0] as number))
       let next: number = from
       for (const [start, end] of covered) {
         expect(start).toBe(next)
