@@ -37,6 +37,18 @@ function templateOf(req: IncomingMessage): string | undefined {
   return template in ROUTES ? template : undefined
 }
 
+/** A real history store in a fresh temp folder, logging into a parsed sink, flushed by hand. */
+export function historyStore(clock?: () => number) {
+  const log = logSink()
+  const store = new HistoryStore({
+    path: join(tempDir(), 'history.db'),
+    logger: log.logger,
+    flushIntervalMs: 60_000,
+    ...(clock === undefined ? {} : { clock }),
+  })
+  return { store, lines: log.lines }
+}
+
 /**
  * A node:http service recorded by `perfwatchHandler` into a real `HistoryStore` (in a temp
  * folder) and a tracker, with the dashboard in front: `dashboard(req, res) || app(req, res)`.
@@ -48,13 +60,7 @@ export async function dashboardService(
 ) {
   const { tracker, clock } = testTracker()
   clock.advance(START_MS - clock())
-  const log = logSink()
-  const store = new HistoryStore({
-    path: join(tempDir(), 'history.db'),
-    clock,
-    logger: log.logger,
-    flushIntervalMs: 60_000,
-  })
+  const { store, lines } = historyStore(clock)
   const app = (req: IncomingMessage, res: ServerResponse) => {
     const route = ROUTES[templateOf(req) ?? '']
     if (route === undefined) {
@@ -68,6 +74,7 @@ export async function dashboardService(
     res.end('ok')
   }
   const recorded = perfwatchHandler(app, { tracker, history: store, clock, route: templateOf })
+  const log = logSink()
   const dashboard = createDashboard({ tracker, history: store, logger: log.logger, ...options })
   const server = await listen(createServer((req, res) => dashboard(req, res) || recorded(req, res)))
 
@@ -84,7 +91,9 @@ export async function dashboardService(
     tracker,
     store,
     clock,
+    /** The dashboard's log lines; `storeLines` the store's. */
     lines: log.lines,
+    storeLines: lines,
     traffic,
     close: async () => {
       await server.close()

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { createDashboard, type DashboardOptions } from '../../src/http/node.js'
@@ -682,6 +683,21 @@ describe('createDashboard: the page', () => {
     } finally {
       await service.close()
     }
+  })
+})
+
+describe('the vendored uPlot', () => {
+  it('is the devDependency uplot, byte for byte, with its licence', () => {
+    const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url))
+    for (const [vendored, original] of [
+      ['src/http/dashboard/vendor/uPlot.iife.min.js', 'node_modules/uplot/dist/uPlot.iife.min.js'],
+      ['src/http/dashboard/vendor/uPlot.min.css', 'node_modules/uplot/dist/uPlot.min.css'],
+      ['src/http/dashboard/vendor/uPlot.LICENSE', 'node_modules/uplot/LICENSE'],
+    ] as const) {
+      expect(read(vendored).equals(read(original)), vendored).toBe(true)
+    }
+    const pinned = JSON.parse(read('package.json').toString()).devDependencies.uplot
+    expect(read('src/http/dashboard/vendor/uPlot.iife.min.js').toString()).toContain(`(v${pinned})`)
   })
 })
 
