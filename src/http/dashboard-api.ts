@@ -101,13 +101,18 @@ interface Endpoint {
 /** The default of `api/slow-routes`' `limit`, as the store's `slowestRoutes`. */
 export const DEFAULT_SLOW_ROUTES = 10
 
-/** Every endpoint, by its name under `api/` (docs/http.md#json-api). */
+/**
+ * Every endpoint, by its name under `api/` (docs/http.md#json-api). Without `days`, the store
+ * gets `{ days: undefined }`: its default window, 7 days.
+ */
 export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
-  overview: { method: 'GET', params: ['days'], answer: (h, p) => h.overview(windowOf(p)) },
+  overview: { method: 'GET', params: ['days'], answer: (h, p) => h.overview({ days: p.days }) },
   'slow-routes': {
     method: 'GET',
     params: ['days', 'limit'],
-    answer: (h, p) => ({ routes: h.slowestRoutes(p.limit ?? DEFAULT_SLOW_ROUTES, windowOf(p)) }),
+    answer: (h, p) => ({
+      routes: h.slowestRoutes(p.limit ?? DEFAULT_SLOW_ROUTES, { days: p.days }),
+    }),
   },
   'route-trend': {
     method: 'GET',
@@ -117,17 +122,16 @@ export const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
   'cache-effectiveness': {
     method: 'GET',
     params: ['days'],
-    answer: (h, p) => h.cacheEffectiveness(windowOf(p)),
+    answer: (h, p) => h.cacheEffectiveness({ days: p.days }),
   },
-  'health-score': { method: 'GET', params: ['days'], answer: (h, p) => h.healthScore(windowOf(p)) },
+  'health-score': {
+    method: 'GET',
+    params: ['days'],
+    answer: (h, p) => h.healthScore({ days: p.days }),
+  },
   storage: { method: 'GET', params: [], answer: (h) => h.storageInfo() },
   operations: { method: 'GET', params: [] },
   rotate: { method: 'POST', params: ['days'], answer: (h, p) => h.rotate(p.days) },
-}
-
-/** A query's window: `{ days }` when given, else `{}` (the store's default, 7 days). */
-function windowOf(params: ApiParams): HistoryWindow {
-  return params.days === undefined ? {} : { days: params.days }
 }
 
 /** Integers as a query string writes them: digits only (no sign, exponent, point or space). */
@@ -146,18 +150,18 @@ export function parseParams(
   endpoint: string,
 ): ApiParams {
   const params: ApiParams = {}
-  for (const name of new Set(query.keys())) {
-    const values = query.getAll(name)
+  const seen = new Set<string>()
+  for (const [name, value] of query) {
     if (!(allowed as readonly string[]).includes(name)) {
       const takes = allowed.length === 0 ? 'no parameters' : allowed.join(', ')
       throw new InvalidArgumentError(
         `Unknown parameter ${JSON.stringify(name)} of ${endpoint}: it takes ${takes}`,
       )
     }
-    if (values.length > 1) {
+    if (seen.has(name)) {
       throw new InvalidArgumentError(`Parameter ${JSON.stringify(name)} is given more than once`)
     }
-    const value = values[0] ?? ''
+    seen.add(name)
     if (name === 'days') params.days = parseInteger(name, value, 1, 365)
     else if (name === 'limit') params.limit = parseInteger(name, value, 0, Number.MAX_SAFE_INTEGER)
     else params.route = parseRoute(value)

@@ -187,7 +187,7 @@ class Dashboard {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = req.url ?? '/'
+    const url = req.url as string // always set on a server's request
     const queryAt = url.indexOf('?')
     const path = pathUnder(this.options.prefix, queryAt < 0 ? url : url.slice(0, queryAt))
     if (path === undefined) return false
@@ -233,6 +233,7 @@ class Dashboard {
     const what = `api/${name}`
     if (endpoint === undefined) return sendError(res, notFound(what))
     if (endpoint.method === 'POST' && !this.options.allowRotate) {
+      // An empty `Allow`: no method is allowed on it.
       return sendError(res, {
         ...methodNotAllowed('', what),
         message: `${what} is switched off: createDashboard({ allowRotate: true }) allows POST ${what}`,
@@ -323,7 +324,7 @@ function methodNotAllowed(allow: string, what: string): ApiError & { allow: stri
   return {
     status: 405,
     code: API_ERROR_CODES.methodNotAllowed,
-    message: `${what} takes ${allow === '' ? 'no method' : allow}`,
+    message: `${what} takes ${allow}`,
     allow,
   }
 }
@@ -382,14 +383,11 @@ const ASSET_FILES: ReadonlyArray<readonly [path: string, file: string, type: str
   ['/vendor/uPlot.min.css', 'vendor/uPlot.min.css', 'text/css; charset=utf-8'],
 ]
 
-let loadedAssets: Map<string, Asset> | undefined
-
 /**
- * The page's files, read once per process (about 60 KB), when the first dashboard is created: a
- * broken installation fails there, not on a request.
+ * The page's files (about 75 KB), read when a dashboard is created: a broken installation fails
+ * there, not on a request.
  */
 function loadAssets(): Map<string, Asset> {
-  if (loadedAssets !== undefined) return loadedAssets
   const folder = new URL('./dashboard/', import.meta.url)
   const assets = new Map<string, Asset>()
   for (const [path, file, type] of ASSET_FILES) {
@@ -397,7 +395,6 @@ function loadAssets(): Map<string, Asset> {
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
     assets.set(path, { body, type, etag })
   }
-  loadedAssets = assets
   return assets
 }
 

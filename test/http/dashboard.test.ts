@@ -13,7 +13,7 @@ import {
 } from '../helpers/dashboard.js'
 import { listen } from '../helpers/http.js'
 import { ERROR } from '../helpers/log-sink.js'
-import { thrownBy } from '../helpers/thrown.js'
+import { thrownAsync, thrownBy } from '../helpers/thrown.js'
 import { testTracker } from '../helpers/tracker.js'
 
 /** What JSON makes of a value (NaN and undefined dropped or null). */
@@ -232,6 +232,11 @@ describe('createDashboard: bad requests', () => {
     ],
     ['overview?day=30', invalid, 'Unknown parameter "day" of api/overview: it takes days'],
     ['storage?days=1', invalid, 'Unknown parameter "days" of api/storage: it takes no parameters'],
+    [
+      'operations?days=1',
+      invalid,
+      'Unknown parameter "days" of api/operations: it takes no parameters',
+    ],
     ['overview?days=1&days=2', invalid, 'Parameter "days" is given more than once'],
     ['route-trend?route=', invalid, 'route must be a route of at most 1024 characters'],
     [
@@ -383,6 +388,12 @@ describe('createDashboard: rotate', () => {
         headers: { origin: service.url },
       })
       expect(same.status).toBe(200)
+      // Reading is no harm: a GET from another origin is answered (the browser keeps it from
+      // that page, as no CORS header allows it).
+      const read = await fetch(`${service.url}/perfwatch/api/overview`, {
+        headers: { origin: 'https://evil.example' },
+      })
+      expect(read.status).toBe(200)
     } finally {
       await service.close()
     }
@@ -457,6 +468,7 @@ describe('createDashboard: authorize', () => {
       expect(redirected.status).toBe(302)
       expect(redirected.headers.get('location')).toBe('/login')
       expect(await redirected.text()).toBe('')
+      expect(service.lines).toEqual([]) // nothing failed: the dashboard wrote nothing more
     } finally {
       await service.close()
     }
@@ -542,6 +554,48 @@ describe('createDashboard: never crashes the server', () => {
       await server.close()
     }
   })
+
+  it('cuts the connection when authorize fails after starting an answer of its own', async () => {
+    const service = await dashboardService({
+      authorize: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.write('partial')
+        throw new Error('auth broke halfway')
+      },
+    })
+    try {
+      // Cut, not left open: the request fails at once ("other side closed"), never by the timeout.
+      const cut = await thrownAsync(async () => {
+        const response = await fetch(`${service.url}/perfwatch/api/overview`, {
+          signal: AbortSignal.timeout(5000),
+        })
+        return response.text()
+      })
+      expect(cut).toMatchObject({ name: 'TypeError' })
+      expect(service.lines.map((l) => l.code)).toEqual([API_ERROR_CODES.internal])
+    } finally {
+      await service.close()
+    }
+  })
+
+  it('cuts the connection when even the 500 cannot be written, never leaving it open', async () => {
+    const service = await dashboardService({
+      authorize: (_req, res) => {
+        res.statusMessage = 'not\na status line' // writeHead throws on it
+        return true
+      },
+    })
+    try {
+      const failed = await thrownAsync(() =>
+        fetch(`${service.url}/perfwatch/api/overview`, { signal: AbortSignal.timeout(5000) }),
+      )
+      expect(failed).toMatchObject({ name: 'TypeError', message: 'fetch failed' })
+      expect(service.lines.map((l) => l.code)).toEqual([API_ERROR_CODES.internal])
+      expect((await fetch(`${service.url}/users/1`)).status).toBe(200)
+    } finally {
+      await service.close()
+    }
+  })
 })
 
 describe('createDashboard: mounting', () => {
@@ -580,6 +634,7 @@ describe('createDashboard: mounting', () => {
       [undefined, '/perfwatch', 'perfwatch/'],
       [undefined, '/perfwatch?days=30', 'perfwatch/?days=30'],
       ['/ops/dash/', '/ops/dash', 'dash/'],
+      ['/ops/dash//', '/ops/dash', 'dash/'],
     ] as const) {
       const dashboard = createDashboard({ tracker, ...(prefix === undefined ? {} : { prefix }) })
       const server = await listen(createServer((req, res) => dashboard(req, res) || res.end()))
@@ -722,7 +777,33 @@ describe('createDashboard options', () => {
   })
 
   it('refuses options that are not an object', () => {
-    expect(thrownBy(() => createDashboard(null as never))).toBeInstanceOf(InvalidOptionError)
-    expect(thrownBy(() => createDashboard('x' as never))).toBeInstanceOf(InvalidOptionError)
+    for (const options of [null, 'x', 5, true]) {
+      expect(thrownBy(() => createDashboard(options as never))).toMatchObject({
+        option: 'options',
+        message: `options must be an object, got ${typeof options === 'string' ? '"x"' : options}`,
+      })
+    }
+  })
+
+  it('refuses a null tracker or history, a prefix that is not a string, and names every method', () => {
+    for (const options of [{ tracker: null }, { history: null }, { prefix: ['/x'] }]) {
+      expect(thrownBy(() => createDashboard(options as never))).toBeInstanceOf(InvalidOptionError)
+    }
+    expect(thrownBy(() => createDashboard({ history: {} as never }))).toMatchObject({
+      message:
+        'history must be a HistoryStore (an object with overview, slowestRoutes, trend, ' +
+        'cacheEffectiveness, healthScore, storageInfo, rotate methods), got an object',
+    })
+  })
+
+  it('takes no options at all: the default tracker, no history, at /perfwatch', async () => {
+    const dashboard = createDashboard()
+    const server = await listen(createServer((req, res) => dashboard(req, res) || res.end('app')))
+    try {
+      expect((await fetch(`${server.url}/perfwatch/`)).status).toBe(200)
+      expect((await fetch(`${server.url}/perfwatch/api/overview`)).status).toBe(404)
+    } finally {
+      await server.close()
+    }
   })
 })
