@@ -100,6 +100,47 @@ describe('record', () => {
   })
 })
 
+describe('samplesSince', () => {
+  it("gives each operation's samples since the cursor's previous read, failures counted", () => {
+    const { tracker } = testTracker()
+    const cursor = new Map<string, number>()
+    tracker.record('a', 1)
+    tracker.record('a', 2, { success: false })
+    tracker.record('b', 0, { success: false })
+    const first = tracker.samplesSince(cursor)
+    expect(first.map((b) => [b.operation, b.count, [...b.durationsMs], b.failures])).toEqual([
+      ['a', 2, [1, 2], 1],
+      ['b', 1, [0], 1],
+    ])
+    expect(Object.is(first[1]?.durationsMs[0], 0)).toBe(true) // a 0 ms failure reads as 0, not -0
+    expect(tracker.samplesSince(cursor)).toEqual([])
+    tracker.record('b', 3)
+    expect(tracker.samplesSince(cursor).map((b) => [b.operation, [...b.durationsMs]])).toEqual([
+      ['b', [3]],
+    ])
+    // Another cursor reads everything again.
+    expect(tracker.samplesSince(new Map()).map((b) => b.count)).toEqual([2, 2])
+  })
+
+  it('counts the samples beyond the window and returns the newest windowSize, oldest first', () => {
+    const { tracker } = testTracker({ windowSize: 4, baselineSamples: 4 })
+    const cursor = new Map<string, number>()
+    for (let i = 1; i <= 6; i++) tracker.record('a', i)
+    expect(tracker.samplesSince(cursor)[0]).toMatchObject({ count: 6, failures: 0 })
+    for (let i = 7; i <= 9; i++) tracker.record('a', i)
+    const [batch] = tracker.samplesSince(cursor)
+    expect(batch?.count).toBe(3)
+    expect([...(batch?.durationsMs ?? [])]).toEqual([7, 8, 9])
+    for (let i = 10; i <= 20; i++) tracker.record('a', i)
+    expect([...(tracker.samplesSince(cursor)[0]?.durationsMs ?? [])]).toEqual([17, 18, 19, 20])
+  })
+
+  it('takes a Map as its cursor', () => {
+    const { tracker } = testTracker()
+    expect(() => tracker.samplesSince({} as never)).toThrow(InvalidArgumentError)
+  })
+})
+
 describe('baselines', () => {
   it('builds the baseline on exactly the baselineSamples-th success, failures excluded', async () => {
     const { tracker: t, lines } = tracker({ baselineSamples: 5 })

@@ -66,9 +66,10 @@ const OPERATION = 1
 const ALL_ROUTES = 2
 const ALL_ROUTES_NAME = '*'
 
+const HOUR_TIER = { table: 'rollup_hour', spanMinutes: 60 }
 const TIERS = [
   { table: 'rollup_minute', spanMinutes: 1 },
-  { table: 'rollup_hour', spanMinutes: 60 },
+  HOUR_TIER,
   { table: 'rollup_day', spanMinutes: 1440 },
 ] as const
 
@@ -110,7 +111,11 @@ const MIGRATIONS: readonly string[] = [
      error INTEGER NOT NULL,
      aborted INTEGER NOT NULL
    );
-   CREATE INDEX route_metrics_timestamp ON route_metrics (timestamp);`,
+   CREATE INDEX route_metrics_timestamp ON route_metrics (timestamp);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO meta (key, value) VALUES
+     ('rows rollup_minute', 0), ('rows rollup_hour', 0), ('rows rollup_day', 0),
+     ('rows route_metrics', 0);`,
 ]
 
 // The driver's types, declared here: better-sqlite3 is an optional peer, loaded on first use.
@@ -178,6 +183,24 @@ interface PendingRollup {
  * the middleware and the dashboard as `history`. Queries take a window of the last `days` days
  * (1 to 365, default 7).
  */
+export type {
+  Grade,
+  HealthScore,
+  Severity,
+  SeverityBands,
+} from '../core/health.js'
+export type {
+  CacheEffectiveness,
+  HistoryHealth,
+  HistoryOverview,
+  HistoryWindow,
+  RotateResult,
+  RouteShare,
+  RouteSummary,
+  StatusClasses,
+  StorageInfo,
+  TrendPoint,
+} from '../core/history.js'
 export type { HistoryStoreOptions }
 
 export class HistoryStore implements RequestSink {
@@ -201,7 +224,6 @@ export class HistoryStore implements RequestSink {
   private closed = false
   private readonly flushTimer: NodeJS.Timeout
   private readonly retentionTimer: NodeJS.Timeout
-  private readonly onExit = () => this.close()
 
   constructor(options: HistoryStoreOptions = {}) {
     this.options = checkOptions(options)
@@ -213,7 +235,7 @@ export class HistoryStore implements RequestSink {
     this.applyRetention()
     this.flushTimer = setInterval(() => this.flush(), this.options.flushIntervalMs).unref()
     this.retentionTimer = setInterval(() => this.applyRetention(), DAY_MS).unref()
-    process.once('exit', this.onExit)
+    closeAtExit(this)
   }
 
   /** The request path: appends the record to the buffer (no I/O). A bad record throws. */
@@ -270,7 +292,7 @@ export class HistoryStore implements RequestSink {
     this.closed = true
     clearInterval(this.flushTimer)
     clearInterval(this.retentionTimer)
-    process.removeListener('exit', this.onExit)
+    openStores.delete(this)
     try {
       this.db.close()
     } catch (error) {
@@ -288,23 +310,28 @@ export class HistoryStore implements RequestSink {
     const beforeMinute = Math.floor(beforeMs / MINUTE_MS)
     let deletedRows = 0
     this.db.transaction(() => {
+      const deleted: Record<string, number> = {}
       for (const tier of TIERS) {
         // A row goes when its whole span is before the cut.
         const before = Math.floor(beforeMinute / tier.spanMinutes)
-        deletedRows += this.statements.deleteBefore[tier.table]?.run(before).changes ?? 0
+        deleted[tier.table] = -(this.statements.deleteBefore[tier.table]?.run(before).changes ?? 0)
       }
-      deletedRows += this.statements.deleteRawBefore.run(beforeMs).changes
+      deleted.route_metrics = -this.statements.deleteRawBefore.run(beforeMs).changes
+      for (const change of Object.values(deleted)) deletedRows -= change
+      this.addRowCounts(deleted)
     })()
     return { beforeMs, deletedRows }
   }
 
   /** The file's size, the rows per table, the oldest and newest minute, the buffer. */
   storageInfo(): StorageInfo {
-    const count = (table: string) =>
-      (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
-    const range = this.db
-      .prepare('SELECT min(t) AS oldest, max(t) AS newest FROM rollup_minute')
-      .get() as {
+    const rows = Object.fromEntries(
+      (this.statements.rowCounts.all() as Array<{ key: string; value: number }>).map((row) => [
+        row.key.slice('rows '.length),
+        row.value,
+      ]),
+    )
+    const range = this.statements.minuteRange.get() as {
       oldest: number | null
       newest: number | null
     }
@@ -314,10 +341,10 @@ export class HistoryStore implements RequestSink {
       retentionDays: this.options.retentionDays,
       keepRaw: this.options.keepRaw,
       rows: {
-        minute: count('rollup_minute'),
-        hour: count('rollup_hour'),
-        day: count('rollup_day'),
-        raw: count('route_metrics'),
+        minute: rows.rollup_minute ?? 0,
+        hour: rows.rollup_hour ?? 0,
+        day: rows.rollup_day ?? 0,
+        raw: rows.route_metrics ?? 0,
       },
       oldestMs: range.oldest === null ? null : range.oldest * MINUTE_MS,
       newestMs: range.newest === null ? null : range.newest * MINUTE_MS,
@@ -596,12 +623,14 @@ export class HistoryStore implements RequestSink {
   private write(groups: Map<string, PendingRollup>, raw: RequestRecord[]): void {
     this.db
       .transaction(() => {
+        const inserted: Record<string, number> = { route_metrics: raw.length }
         for (const group of groups.values()) {
           const id = this.seriesId(group.kind, group.name, true) as number
           const r = group.rollup
           const digest = encodeDigest(r.buckets)
-          for (const tier of TIERS) {
-            this.statements.upsert[tier.table]?.run(
+          // All routes together serve the hourly trend only.
+          for (const tier of group.kind === ALL_ROUTES ? [HOUR_TIER] : TIERS) {
+            const row = this.statements.upsert[tier.table]?.get(
               id,
               Math.floor(group.minute / tier.spanMinutes),
               r.count,
@@ -613,7 +642,10 @@ export class HistoryStore implements RequestSink {
               r.aborted,
               ...r.statuses,
               digest,
-            )
+            ) as { count: number }
+            // The row's count is the delta's only when the upsert inserted it (every delta counts
+            // at least one request): so the row counts of storageInfo() need no count(*).
+            if (row.count === r.count) inserted[tier.table] = (inserted[tier.table] ?? 0) + 1
           }
         }
         for (const record of raw) {
@@ -628,8 +660,16 @@ export class HistoryStore implements RequestSink {
             record.isAborted ? 1 : 0,
           )
         }
+        this.addRowCounts(inserted)
       })
       .immediate()
+  }
+
+  /** Adds to the row counts kept in `meta` (negative for deletions), in the caller's transaction. */
+  private addRowCounts(changes: Record<string, number>): void {
+    for (const [table, change] of Object.entries(changes)) {
+      if (change !== 0) this.statements.addRows.run(change, `rows ${table}`)
+    }
   }
 
   private applyRetention(): void {
@@ -649,6 +689,20 @@ export class HistoryStore implements RequestSink {
       `perfwatch history ${this.path} ${what}`,
     )
   }
+}
+
+/** The stores still open: one `exit` listener flushes and closes them all (better-sqlite3 is synchronous). */
+const openStores = new Set<HistoryStore>()
+
+function closeAtExit(store: HistoryStore): void {
+  if (openStores.size === 0 && !process.listeners('exit').includes(closeOpenStores)) {
+    process.on('exit', closeOpenStores)
+  }
+  openStores.add(store)
+}
+
+function closeOpenStores(): void {
+  for (const store of [...openStores]) store.close()
 }
 
 /** Opens (creating or migrating) the database, or throws `HistoryFileError` leaving the file as it is. */
@@ -748,7 +802,8 @@ function prepare(db: Database) {
           s3xx = s3xx + excluded.s3xx,
           s4xx = s4xx + excluded.s4xx,
           s5xx = s5xx + excluded.s5xx,
-          digest = perfwatch_merge_digest(digest, excluded.digest)`,
+          digest = perfwatch_merge_digest(digest, excluded.digest)
+        RETURNING count`,
     ),
     byKind: perTier(
       (table) => `SELECT series, t, ${columns} FROM ${table}
@@ -768,6 +823,14 @@ function prepare(db: Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteRawBefore: db.prepare('DELETE FROM route_metrics WHERE timestamp < ?'),
+    rowCounts: db.prepare("SELECT key, value FROM meta WHERE key LIKE 'rows %'"),
+    addRows: db.prepare('UPDATE meta SET value = value + ? WHERE key = ?'),
+    // Per series through the primary key: a min(t) over the whole table would read every row.
+    minuteRange: db.prepare(
+      `SELECT min((SELECT min(t) FROM rollup_minute WHERE series = s.id)) AS oldest,
+              max((SELECT max(t) FROM rollup_minute WHERE series = s.id)) AS newest
+       FROM series AS s`,
+    ),
   }
 }
 

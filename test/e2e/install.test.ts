@@ -230,6 +230,39 @@ describe('the installed tarball', () => {
     )
   })
 
+  it('keeps the history in SQLite through perfwatch/history once better-sqlite3 is installed', () => {
+    const script = [
+      "const { HistoryStore } = await import('perfwatch/history')",
+      "const { perfwatchExpress } = await import('perfwatch/express')",
+      "const { PerformanceTracker } = await import('perfwatch')",
+      "const express = (await import('express')).default",
+      'const tracker = new PerformanceTracker({ storagePath: null })',
+      'let history',
+      "try { history = new HistoryStore({ path: 'data/history.db' }) } catch (error) { console.log(error.code); process.exit(0) }",
+      'const app = express()',
+      'app.use(perfwatchExpress({ tracker, history }))',
+      "app.get('/users/:id', (req, res) => res.set('x-cache', 'HIT').send('ok'))",
+      "const server = app.listen(0, '127.0.0.1')",
+      "await new Promise((r) => server.once('listening', r))",
+      'for (let id = 0; id < 3; id++) await fetch(`http://127.0.0.1:${server.address().port}/users/${id}`).then((r) => r.text())',
+      'server.close()',
+      'history.flush()',
+      'const { routes, requests, cacheHitRate } = history.overview()',
+      'console.log(routes, requests, cacheHitRate, history.storageInfo().rows.minute)',
+      'history.close()',
+    ].join('\n')
+    writeFileSync(join(consumer, 'history.mjs'), script)
+    // better-sqlite3 is an optional peer: without it, a coded error that says what to install.
+    expect(node(['history.mjs'], consumer).trim()).toBe('PERFWATCH_HISTORY_DRIVER')
+    // Installed (this repository's build of it, to spare a second native build from source).
+    symlinkSync(
+      join(root, 'node_modules/better-sqlite3'),
+      join(consumer, 'node_modules/better-sqlite3'),
+    )
+    expect(node(['history.mjs'], consumer).trim()).toBe('1 3 1 2')
+    expect(existsSync(join(consumer, 'data/history.db'))).toBe(true)
+  })
+
   it('loads none of the web modules when perfwatch itself is imported', () => {
     // The import graph of the main entry, followed through every relative import of dist/.
     const dist = join(consumer, 'node_modules/perfwatch/dist')
@@ -244,12 +277,12 @@ describe('the installed tarball', () => {
     }
     visit('index.js')
     expect(reached.size).toBeGreaterThan(20)
-    expect([...reached].filter((f) => /^(http|integrations)\//.test(f))).toEqual([])
+    expect([...reached].filter((f) => /^(http|integrations)\/|history/.test(f))).toEqual([])
     expect(
       node(
         [
           '-e',
-          "import('perfwatch').then(() => console.log(Object.keys(require.cache).some((f) => /[\\\\/](express|fastify)[\\\\/]/.test(f))))",
+          "import('perfwatch').then(() => console.log(Object.keys(require.cache).some((f) => /[\\\\/](express|fastify|better-sqlite3)[\\\\/]/.test(f))))",
         ],
         consumer,
       ).trim(),

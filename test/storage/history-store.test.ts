@@ -296,7 +296,7 @@ describe('HistoryStore writing', () => {
     expect(store.storageInfo()).toMatchObject({
       path,
       pending: 0,
-      rows: { minute: 2, hour: 2, day: 2, raw: 0 }, // the route, and all routes together
+      rows: { minute: 1, hour: 2, day: 1, raw: 0 }, // the route; all routes together per hour only
       oldestMs: NOON,
       newestMs: NOON,
       retentionDays: 90,
@@ -312,7 +312,7 @@ describe('HistoryStore writing', () => {
     store.recordRequest(request('GET /a', 30, { isCacheHit: true }))
     store.recordRequest(request('GET /a', 20, { isError: true, statusCode: 500 }))
     store.flush()
-    expect(store.storageInfo().rows.minute).toBe(2)
+    expect(store.storageInfo().rows.minute).toBe(1)
     expect(store.routeStats('GET /a')).toMatchObject({
       requests: 3,
       averageMs: 20,
@@ -349,6 +349,19 @@ describe('HistoryStore writing', () => {
     expectNear(stats?.p50Ms, 505)
     expect(stats?.p95Ms).toBe(1000)
     expect(store.allRoutes().map((r) => r.route)).toEqual(['GET /a', 'GET /b'])
+    // The row counts both keep in the file are those of the tables.
+    other.rotate(1)
+    const db = new Database(path)
+    const counted = (table: string) =>
+      (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+    expect(store.storageInfo().rows).toEqual({
+      minute: counted('rollup_minute'),
+      hour: counted('rollup_hour'),
+      day: counted('rollup_day'),
+      raw: 0,
+    })
+    expect(store.storageInfo().rows).toEqual({ minute: 2, hour: 3, day: 2, raw: 0 })
+    db.close()
     other.close()
   })
 
@@ -484,11 +497,13 @@ describe('HistoryStore retention', () => {
     store.recordRequest(request('GET /a', 1, { endedAtMs: NOON - 5 * DAY }))
     store.recordRequest(request('GET /a', 1))
     store.flush()
-    expect(store.storageInfo().rows).toMatchObject({ minute: 6, hour: 6, day: 6 })
+    expect(store.storageInfo().rows).toMatchObject({ minute: 3, hour: 6, day: 3 })
     const rotated = store.rotate(30)
-    expect(rotated).toEqual({ beforeMs: NOON - 30 * DAY, deletedRows: 6 })
+    // A minute, two hours (the route's and all routes') and a day.
+    expect(rotated).toEqual({ beforeMs: NOON - 30 * DAY, deletedRows: 4 })
     expect(store.overview({ days: 365 }).requests).toBe(2)
-    expect(store.rotate(1).deletedRows).toBe(6)
+    expect(store.rotate(1).deletedRows).toBe(4)
+    expect(store.storageInfo().rows).toMatchObject({ minute: 1, hour: 2, day: 1 })
     expect(store.overview({ days: 365 }).requests).toBe(1)
     for (const days of [0, -1, 2.5, '3']) {
       expect(thrownBy(() => store.rotate(days as never))).toBeInstanceOf(InvalidArgumentError)
@@ -501,7 +516,7 @@ describe('HistoryStore retention', () => {
     store.recordRequest(request('GET /a', 1, { endedAtMs: NOON - 30 * DAY - 10 * MINUTE }))
     store.flush()
     store.rotate(30)
-    expect(store.storageInfo().rows).toMatchObject({ minute: 0, hour: 0, day: 2 })
+    expect(store.storageInfo().rows).toMatchObject({ minute: 0, hour: 0, day: 1 })
   })
 
   it('deletes raw rows with the rollups', () => {
@@ -509,7 +524,7 @@ describe('HistoryStore retention', () => {
     store.recordRequest(request('GET /a', 1, { endedAtMs: NOON - 40 * DAY }))
     store.recordRequest(request('GET /a', 1))
     store.flush()
-    expect(store.rotate(30).deletedRows).toBe(7)
+    expect(store.rotate(30).deletedRows).toBe(5) // a minute, two hours, a day, a raw row
     expect(store.storageInfo().rows.raw).toBe(1)
   })
 })
