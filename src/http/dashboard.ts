@@ -253,12 +253,6 @@ class Dashboard {
         message: `${what} refuses requests from pages of another origin`,
       })
     }
-    let params: ReturnType<typeof parseParams>
-    try {
-      params = parseParams(new URLSearchParams(search), endpoint.params, what)
-    } catch (error) {
-      return sendError(res, clientError(error) ?? failure(what))
-    }
     const history = this.options.history
     if (endpoint.answer !== undefined && history === undefined) {
       return sendError(res, {
@@ -269,6 +263,7 @@ class Dashboard {
     }
     let body: unknown
     try {
+      const params = parseParams(new URLSearchParams(search), endpoint.params, what)
       body =
         endpoint.answer === undefined
           ? operationsView(this.trackerInUse().getSystemSummary())
@@ -307,9 +302,9 @@ function isRead(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD'
 }
 
-/** How messages name a path under the prefix: `the page`, `api/overview`. */
+/** How messages name a path under the prefix: `the page` (with or without its slash), `api/overview`. */
 function labelOf(path: string): string {
-  return path === '/' ? 'the page' : path.slice(1)
+  return path.length <= 1 ? 'the page' : path.slice(1)
 }
 
 function notFound(what: string): ApiError {

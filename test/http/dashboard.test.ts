@@ -483,11 +483,19 @@ describe('createDashboard: authorize', () => {
         return Promise.reject(new Error('auth rejected'))
       },
     })
+    // The first throws, the others reject.
     try {
-      for (const path of ['api/overview', '']) {
-        const { status, body } = await getJson(`${service.url}/perfwatch/${path}`)
+      for (const [path, what] of [
+        ['/api/overview', 'api/overview'],
+        ['/', 'the page'],
+        ['', 'the page'],
+      ]) {
+        const { status, body } = await getJson(`${service.url}/perfwatch${path}`)
         expect(status).toBe(500)
-        expect(body.error.code).toBe(API_ERROR_CODES.internal)
+        expect(body.error).toEqual({
+          code: API_ERROR_CODES.internal,
+          message: `The dashboard could not answer ${what}: the server's log has the error`,
+        })
       }
       expect(service.lines.filter((l) => l.level === ERROR)).toEqual([
         expect.objectContaining({
