@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { formatLatency, formatPercent } from '../../src/core/format.js'
+import { formatCount, formatLatency, formatPercent } from '../../src/core/format.js'
 import type {
   CacheEffectiveness,
   HistoryHealth,
@@ -112,7 +112,7 @@ describe.skipIf(!hasChromium && !isCI)('the dashboard page in Chromium', () => {
       expect(await text(page, '#part-errors')).toBe(
         `${health.errorScore.toFixed(0)} (weight ${Math.round(health.weights.error * 100)}%)`,
       )
-      expect(await text(page, '#card-requests')).toBe(String(overview.requests))
+      expect(await text(page, '#card-requests')).toBe(formatCount(overview.requests))
       expect(await text(page, '#card-average')).toBe(
         formatLatency(overview.averageMs ?? Number.NaN),
       )

@@ -157,6 +157,8 @@
       points.map((p) => p.p95Ms),
     ]
     if (state.chart !== null) {
+      // Its box may have been hidden (no requests) when the chart was made.
+      state.chart.setSize({ width: chartWidth(), height: 280 })
       state.chart.setData(data)
       return
     }
