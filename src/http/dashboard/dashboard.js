@@ -65,7 +65,6 @@
     if (!response.ok) {
       const error = new Error(body?.error?.message ?? `HTTP ${response.status}`)
       error.code = body?.error?.code
-      error.path = path.split('?')[0]
       throw error
     }
     return body
