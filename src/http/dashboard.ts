@@ -188,10 +188,10 @@ class Dashboard {
 
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url as string // always set on a server's request
-    const queryAt = url.indexOf('?')
-    const path = pathUnder(this.options.prefix, queryAt < 0 ? url : url.slice(0, queryAt))
+    const pathname = url.split('?', 1)[0] as string
+    const path = pathUnder(this.options.prefix, pathname)
     if (path === undefined) return false
-    void this.serve(req, res, path, queryAt < 0 ? '' : url.slice(queryAt))
+    void this.serve(req, res, path, url.slice(pathname.length))
     return true
   }
 

@@ -33,12 +33,30 @@ async function getJson(url: string, init?: RequestInit) {
 }
 
 describe('createDashboard: the JSON API', () => {
-  it('answers every history endpoint with what the store answers', async () => {
+  it('answers every history endpoint with what the store answers, over the window asked', async () => {
     const service = await dashboardService()
     try {
       await typicalTraffic(service)
+      // Three days later, one route again: the last day differs from the last 7.
+      service.clock.advance(3 * DAY_MS)
+      await service.traffic(['/search', '/cached'])
       const api = `${service.url}/perfwatch/api`
       const { store } = service
+      expect(store.overview({ days: 1 }).requests).toBe(2)
+      for (const days of [1, 7]) {
+        expect((await getJson(`${api}/slow-routes?days=${days}`)).body).toEqual(
+          asJson({ routes: store.slowestRoutes(10, { days }) }),
+        )
+        expect((await getJson(`${api}/cache-effectiveness?days=${days}`)).body).toEqual(
+          asJson(store.cacheEffectiveness({ days })),
+        )
+        expect((await getJson(`${api}/health-score?days=${days}`)).body).toEqual(
+          asJson(store.healthScore({ days })),
+        )
+        expect((await getJson(`${api}/route-trend?days=${days}`)).body).toEqual(
+          asJson({ route: null, points: store.trend({ days }) }),
+        )
+      }
       expect((await getJson(`${api}/overview`)).body).toEqual(asJson(store.overview()))
       expect((await getJson(`${api}/overview?days=1`)).body).toEqual(
         asJson(store.overview({ days: 1 })),
@@ -186,6 +204,7 @@ describe('createDashboard: the JSON API', () => {
       expect(response.headers.get('cache-control')).toBe('no-store')
       expect(response.headers.get('x-content-type-options')).toBe('nosniff')
       expect(response.headers.get('content-security-policy')).toContain("default-src 'none'")
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer')
       const error = await fetch(`${service.url}/perfwatch/api/overview?days=0`)
       expect(error.headers.get('cache-control')).toBe('no-store')
       expect(error.headers.get('x-content-type-options')).toBe('nosniff')
