@@ -54,6 +54,20 @@ export class Rollup {
   /** Durations in the digest: `count` unless some were counted without their duration. */
   digestCount = 0
 
+  /** Empties the rollup, to be filled again without allocating another digest. */
+  clear(): void {
+    this.count = 0
+    this.sumMs = 0
+    this.minMs = Number.POSITIVE_INFINITY
+    this.maxMs = Number.NEGATIVE_INFINITY
+    this.errors = 0
+    this.cacheHits = 0
+    this.aborted = 0
+    this.statuses.fill(0)
+    this.buckets.fill(0)
+    this.digestCount = 0
+  }
+
   /** Adds one request. */
   addRequest(
     durationMs: number,

@@ -16,6 +16,10 @@ const ALL = [
   { name: 'service', title: 'Detection in a real service: Express and Fastify under load' },
   { name: 'stages', title: 'Pipeline stages: cost per stage, statistics, analysis and CSV' },
   { name: 'profile', title: 'Profiler: cost disabled and per level, allocation' },
+  {
+    name: 'history',
+    title: 'History store: recording, flush cost, queries over 90 days, database size',
+  },
 ]
 const wanted = process.argv.slice(2)
 const selected = wanted.length > 0 ? ALL.filter((b) => wanted.includes(b.name)) : ALL

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -141,6 +141,22 @@ describe('HistoryStore queries', () => {
     expect(store.overview({ days: 365 }).requests).toBe(6)
   })
 
+  it('lists routes by name and ties by name, whatever order they came in', () => {
+    const { store } = history()
+    for (const route of ['GET /z', 'GET /b', 'GET /m']) store.recordRequest(request(route, 40))
+    store.recordRequest(request('GET /m', 40))
+    store.flush()
+    expect(store.allRoutes().map((r) => r.route)).toEqual(['GET /b', 'GET /m', 'GET /z'])
+    expect(store.slowestRoutes().map((r) => r.route)).toEqual(['GET /b', 'GET /m', 'GET /z'])
+    expect(store.overview().slowestRoute).toEqual({ route: 'GET /b', p95Ms: 40 })
+    expect(store.routeComparison().map((r) => r.route)).toEqual(['GET /m', 'GET /b', 'GET /z'])
+    expect(store.cacheEffectiveness().none.map((r) => r.route)).toEqual([
+      'GET /m',
+      'GET /b',
+      'GET /z',
+    ])
+  })
+
   it('sorts the slowest routes by P95 with their severity, and takes a limit', () => {
     const { store } = history({ severityBands: { warningMs: 50 } })
     const p95s = { 'GET /a': 20, 'GET /b': 1500, 'GET /c': 700, 'GET /d': 300, 'GET /e': 60 }
@@ -232,6 +248,10 @@ describe('HistoryStore queries', () => {
       expect(health.cacheHitRate).toBe(cacheHitRate)
       expect(health.health?.score).toBeCloseTo(score, 9)
     }
+    const auto = history().store // usesCache defaults to 'auto'
+    auto.recordRequest(request('GET /a', 50))
+    auto.flush()
+    expect(auto.healthScore().health?.score).toBeCloseTo(100, 9)
     const { store } = history({ usesCache: false })
     store.recordRequest(request('GET /a', 50, { isCacheHit: true }))
     store.flush()
@@ -265,12 +285,16 @@ describe('HistoryStore queries', () => {
       expect((error as Error).message).toContain('days must be an integer from 1 to 365')
     }
     expect(thrownBy(() => store.slowestRoutes(-1))).toBeInstanceOf(InvalidArgumentError)
-    expect(thrownBy(() => store.slowestRoutes(2.5))).toBeInstanceOf(InvalidArgumentError)
+    expect((thrownBy(() => store.slowestRoutes(2.5)) as Error).message).toBe(
+      'limit must be an integer >= 0, got 2.5',
+    )
     const unknown = thrownBy(() => store.routeStats('GET /nope'))
     expect(unknown).toBeInstanceOf(UnknownRouteError)
     expect(unknown).toMatchObject({ code: ERROR_CODES.unknownRoute, route: 'GET /nope' })
     expect(thrownBy(() => store.trend({ route: 'GET /nope' }))).toBeInstanceOf(UnknownRouteError)
-    expect(thrownBy(() => store.routeStats(7 as never))).toBeInstanceOf(InvalidArgumentError)
+    expect((thrownBy(() => store.routeStats(7 as never)) as Error).message).toBe(
+      'route must be a string, got 7',
+    )
     store.flush()
     expect(store.routeStats('GET /a')?.requests).toBe(1)
     // Known, but nothing in the window.
@@ -433,6 +457,10 @@ describe('HistoryStore writing', () => {
   it('refuses a record that is not one, keeping what it has', () => {
     const { store } = history()
     store.recordRequest(request('GET /a', 1))
+    expect((thrownBy(() => store.recordRequest(request('GET /a', -1))) as Error).message).toMatch(
+      /^record must be a RequestRecord \(route, durationMs >= 0, endedAtMs\), got /,
+    )
+    store.recordRequest(request('GET /a', 0)) // 0 ms is a duration
     for (const bad of [
       null,
       'GET /a',
@@ -446,11 +474,11 @@ describe('HistoryStore writing', () => {
       expect(error).toBeInstanceOf(InvalidArgumentError)
     }
     store.flush()
-    expect(store.routeStats('GET /a')?.requests).toBe(1)
+    expect(store.routeStats('GET /a')?.requests).toBe(2)
   })
 
   it('logs a flush that fails and writes its requests with the next one', () => {
-    const { store, path, lines } = history({ busyTimeoutMs: 0 })
+    const { store, path, lines, clock } = history({ busyTimeoutMs: 0, keepRaw: true })
     const locker = new Database(path)
     locker.exec('BEGIN EXCLUSIVE')
     store.recordRequest(request('GET /a', 10))
@@ -461,20 +489,41 @@ describe('HistoryStore writing', () => {
     expect(failures).toHaveLength(1)
     expect(failures[0]).toMatchObject({ level: ERROR, path })
     expect(failures[0]?.msg).toContain('could not be written; the requests are kept')
+    expect(failures[0]).toMatchObject({ suppressed: 0 })
+    clock.now += 60_000 // a minute later (the store's clock): the next line, with the count held back
+    store.flush()
+    expect(lines.filter((line) => line.code === ERROR_CODES.historyFile).at(-1)).toMatchObject({
+      suppressed: 1,
+    })
     locker.exec('ROLLBACK')
     locker.close()
     store.flush()
-    expect(store.routeStats('GET /a')).toMatchObject({ requests: 2, averageMs: 15 })
+    expect(store.routeStats('GET /a', { days: 1 })).toMatchObject({ requests: 2, averageMs: 15 })
+    expect(store.storageInfo().rows.raw).toBe(2)
   })
 
   it('records nothing after close, and closes once', () => {
-    const { store } = history()
+    const { store, path, lines } = history()
     store.recordRequest(request('GET /a', 1))
     store.close()
     store.close()
     store.recordRequest(request('GET /a', 1))
     store.flush()
     expect(thrownBy(() => store.overview())).toBeInstanceOf(Error)
+    expect(lines).toEqual([])
+    const again = new HistoryStore({ path, clock: () => NOON })
+    expect(again.routeStats('GET /a')?.requests).toBe(1)
+    again.close()
+  })
+
+  it('counts the file and its WAL in fileBytes, and has no oldest or newest minute when empty', () => {
+    const { store, path } = history()
+    expect(store.storageInfo()).toMatchObject({ oldestMs: null, newestMs: null })
+    store.recordRequest(request('GET /a', 1))
+    store.flush()
+    const size = (file: string) => (existsSync(file) ? statSync(file).size : 0)
+    expect(size(`${path}-wal`)).toBeGreaterThan(0)
+    expect(store.storageInfo().fileBytes).toBe(size(path) + size(`${path}-wal`))
   })
 })
 
@@ -506,7 +555,9 @@ describe('HistoryStore retention', () => {
     expect(store.storageInfo().rows).toMatchObject({ minute: 1, hour: 2, day: 1 })
     expect(store.overview({ days: 365 }).requests).toBe(1)
     for (const days of [0, -1, 2.5, '3']) {
-      expect(thrownBy(() => store.rotate(days as never))).toBeInstanceOf(InvalidArgumentError)
+      const error = thrownBy(() => store.rotate(days as never))
+      expect(error).toBeInstanceOf(InvalidArgumentError)
+      expect((error as Error).message).toMatch(/^days must be an integer >= 1, got /)
     }
   })
 
@@ -537,6 +588,9 @@ describe('HistoryStore files it cannot use', () => {
     const error = thrownBy(() => new HistoryStore({ path }))
     expect(error).toBeInstanceOf(HistoryFileError)
     expect(error).toMatchObject({ code: ERROR_CODES.historyFile, path })
+    expect((error as Error).message).toBe(
+      `History database ${path} is not a perfwatch history database (or cannot be read); left as it is`,
+    )
     expect(readFileSync(path)).toEqual(before)
   })
 
@@ -554,6 +608,16 @@ describe('HistoryStore files it cannot use', () => {
     again.close()
   })
 
+  it('refuses a database marked by another application, even an empty one', () => {
+    const path = join(tempDir(), 'app.db')
+    const db = new Database(path)
+    db.pragma('application_id = 42')
+    db.close()
+    expect((thrownBy(() => new HistoryStore({ path })) as Error).message).toBe(
+      `History database ${path} is an SQLite database of another application; left as it is`,
+    )
+  })
+
   it('refuses a schema newer than it knows', () => {
     const { store, path } = history()
     store.close()
@@ -562,7 +626,9 @@ describe('HistoryStore files it cannot use', () => {
     db.close()
     const error = thrownBy(() => new HistoryStore({ path }))
     expect(error).toBeInstanceOf(HistoryFileError)
-    expect((error as Error).message).toContain(`schema version ${HISTORY_SCHEMA_VERSION + 1}`)
+    expect((error as Error).message).toContain(
+      `has schema version ${HISTORY_SCHEMA_VERSION + 1}, newer than this perfwatch's ${HISTORY_SCHEMA_VERSION}: left as it is (a newer perfwatch wrote it)`,
+    )
   })
 
   it('checks its options before touching any file', () => {
@@ -580,11 +646,36 @@ describe('HistoryStore files it cannot use', () => {
       [{ clock: 5 }, 'clock must be a function'],
       [{ keepRaw: 'yes' }, 'keepRaw must be a boolean'],
       [{ severityBands: 5 }, 'severityBands must be an object'],
+      [{ severityBands: null }, 'severityBands must be an object'],
+      [{ severityBands: { criticalMs: Number.NaN } }, 'severityBands.criticalMs must be'],
+      [{ severityBands: { criticalMs: Number.POSITIVE_INFINITY } }, 'criticalMs must be'],
+      [{ severityBands: { slowMs: '5' } }, 'slowMs must be a number'],
+      [{ severityBands: { slowMs: 1200 } }, 'got 100, 1200, 1000'],
+      [{ maxPending: 0 }, 'maxPending must be an integer >= 1, got 0'],
+      [{ busyTimeoutMs: -1 }, 'busyTimeoutMs must be an integer >= 0, got -1'],
+      [{ path: 7 }, 'path must be a non-empty string'],
+      [{ tracker: null }, 'tracker must be a PerformanceTracker'],
     ] as const) {
       const error = thrownBy(() => new HistoryStore(options as never))
       expect(error).toBeInstanceOf(InvalidOptionError)
       expect((error as Error).message).toContain(message)
     }
-    expect(thrownBy(() => new HistoryStore(null as never))).toBeInstanceOf(InvalidOptionError)
+    expect(thrownBy(() => new HistoryStore({ severityBands: { slow: 1 } } as never))).toMatchObject(
+      { option: 'severityBands' },
+    )
+    expect(thrownBy(() => new HistoryStore({ severityBands: { slowMs: 2000 } }))).toMatchObject({
+      option: 'severityBands',
+    })
+    for (const bad of [null, 'x']) {
+      expect((thrownBy(() => new HistoryStore(bad as never)) as Error).message).toMatch(
+        /^options must be an object, got /,
+      )
+    }
+    // Equal bands, and 0, are in order.
+    const { store } = history({ severityBands: { warningMs: 0, slowMs: 500, criticalMs: 500 } })
+    store.recordRequest(request('GET /a', 500))
+    store.recordRequest(request('GET /b', 0.5))
+    store.flush()
+    expect(store.slowestRoutes().map((r) => r.severity)).toEqual(['slow', 'warning'])
   })
 })

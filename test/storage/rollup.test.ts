@@ -124,6 +124,19 @@ describe('Rollup', () => {
     expect(merged.buckets).toEqual(one.buckets)
     expect(merged.digestCount).toBe(3000)
   })
+
+  it('is empty again after clear(), as a new one, and fills the same way', () => {
+    const rollup = new Rollup()
+    rollup.addRequest(12, 503, true, true, true)
+    rollup.addRequest(40, 200, false, false, false)
+    rollup.clear()
+    expect(rollup).toEqual(new Rollup())
+    rollup.addRequest(7, 404, false, true, false)
+    const fresh = new Rollup()
+    fresh.addRequest(7, 404, false, true, false)
+    expect(rollup).toEqual(fresh)
+    expect(rollup.quantile(0.5)).toBe(7)
+  })
 })
 
 describe('the digest encoding', () => {
