@@ -5,7 +5,8 @@ import base from './vitest.config.js'
 // source in the test's own process. Left out: tests whose code under test runs in a child
 // process on the built dist/ (the demo, the bin, e2e, kill -9, several writers, fsync tracing, heap
 // growth), which never see a mutant; the process monitor's real-time tests (it is not mutated;
-// see docs/testing.md); and the type tests, which tsc checks (at run time they assert nothing,
+// see docs/testing.md); the dashboard's browser tests (a Chromium per test, seconds each; the page's
+// JavaScript is not mutated); and the type tests, which tsc checks (at run time they assert nothing,
 // and their describe-level tracker made every mutant it reaches static).
 export const NOT_MUTATION_TESTED = [
   'test/demo/**',
@@ -19,6 +20,7 @@ export const NOT_MUTATION_TESTED = [
   'test/process-monitor.test.ts',
   'test/profile/leak.test.ts',
   'test/profile/at-exit.test.ts',
+  'test/http/dashboard.browser.test.ts',
 ]
 
 export default mergeConfig(

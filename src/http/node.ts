@@ -2,6 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { NODE_OPTION_NAMES, type NodeHttpOptions, resolveHttpOptions } from './options.js'
 import { RequestRecorder, type RouteOf, type WatchedResponse } from './request-timer.js'
 
+export type {
+  Authorization,
+  DashboardHandler,
+  DashboardHistory,
+  DashboardOptions,
+  DashboardTracker,
+  OperationsView,
+  OperationView,
+} from './dashboard.js'
+export { createDashboard, DEFAULT_DASHBOARD_PREFIX } from './dashboard.js'
 export type { HttpOptions, HttpRequest, HttpResponse, NodeHttpOptions } from './options.js'
 export type { RequestRecord, RequestSink } from './request-record.js'
 export { UNMATCHED_ROUTE } from './request-record.js'

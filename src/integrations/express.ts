@@ -1,9 +1,17 @@
 import type { IncomingMessage } from 'node:http'
+import { createDashboard, type DashboardOptions } from '../http/dashboard.js'
 import type { HttpOptions } from '../http/options.js'
 import { FRAMEWORK_OPTION_NAMES, resolveHttpOptions } from '../http/options.js'
 import { RequestRecorder, type WatchedResponse } from '../http/request-timer.js'
 
-export type { HttpOptions, RequestRecord, RequestSink } from '../http/node.js'
+export type {
+  Authorization,
+  DashboardHistory,
+  DashboardOptions,
+  HttpOptions,
+  RequestRecord,
+  RequestSink,
+} from '../http/node.js'
 export { UNMATCHED_ROUTE } from '../http/node.js'
 
 // Express's request as this adapter reads it, declared here so that express is no dependency.
@@ -37,6 +45,20 @@ export function perfwatchExpress(options?: HttpOptions): ExpressMiddleware {
       recorder.fail(error)
     }
     next()
+  }
+}
+
+/**
+ * The dashboard (docs/http.md#dashboard) as Express 4 and 5 middleware: answers the requests
+ * under `prefix` (default `/perfwatch`, below where it is mounted) and passes every other one on
+ * with `next()`. Put it before `perfwatchExpress`, so the page's own requests are not recorded:
+ * `app.use(perfwatchDashboard({ tracker, history }))`.
+ * @throws InvalidOptionError for an unknown option or a value of the wrong type.
+ */
+export function perfwatchDashboard(options?: DashboardOptions): ExpressMiddleware {
+  const dashboard = createDashboard(options)
+  return function perfwatchDashboard(req, res, next) {
+    if (!dashboard(req, res)) next()
   }
 }
 

@@ -1,19 +1,32 @@
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  createDashboard,
+  type DashboardHandler,
+  type DashboardOptions,
+  DEFAULT_DASHBOARD_PREFIX,
+} from '../http/dashboard.js'
 import type { HttpOptions } from '../http/options.js'
 import { FRAMEWORK_OPTION_NAMES, resolveHttpOptions } from '../http/options.js'
 import { RequestRecorder } from '../http/request-timer.js'
 
-export type { HttpOptions, RequestRecord, RequestSink } from '../http/node.js'
+export type {
+  Authorization,
+  DashboardHistory,
+  DashboardOptions,
+  HttpOptions,
+  RequestRecord,
+  RequestSink,
+} from '../http/node.js'
 export { UNMATCHED_ROUTE } from '../http/node.js'
 
 // Fastify's objects as this plugin reads them, declared here so that fastify is no dependency.
 export interface FastifyRequestLike {
-  raw: import('node:http').IncomingMessage
+  raw: IncomingMessage
   method: string
   /** True when no route matched. */
   is404: boolean
   /** The matched route's options; `url` is its template, such as `/users/:id`. */
-  routeOptions: { url?: string }
+  routeOptions: { url?: string; config?: { perfwatchDashboard?: unknown } }
 }
 
 export interface FastifyReplyLike {
@@ -74,6 +87,8 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
   const record = (reply: FastifyReplyLike, isAborted: boolean) => {
     try {
       const request = reply.request
+      // The dashboard's own requests (its page refreshes itself) are not the service's traffic.
+      if (request.routeOptions.config?.perfwatchDashboard === true) return
       const template = request.is404 ? undefined : request.routeOptions.url
       recorder.end(
         request,
@@ -137,3 +152,73 @@ function withoutRegisterOptions(options: unknown): unknown {
   }
   return own
 }
+
+// What the dashboard plugin uses of Fastify: the instance's prefix, routes of every method, and
+// the raw request and response of a reply it takes over.
+interface FastifyDashboardInstance {
+  /** The prefix of the routes registered here: `register`'s `prefix`, with its parents'. */
+  prefix: string
+  all(
+    url: string,
+    options: { config: { perfwatchDashboard: true } },
+    handler: (
+      request: { raw: IncomingMessage },
+      reply: { raw: ServerResponse; hijack(): void },
+    ) => void,
+  ): unknown
+}
+
+/** The dashboard plugin's options: `createDashboard`'s, and Fastify's own `register` options. */
+export interface FastifyDashboardOptions extends DashboardOptions {
+  logLevel?: string
+  logSerializers?: unknown
+}
+
+/** The dashboard plugin, as `fastify.register` takes it. */
+export type PerfwatchDashboardPlugin = (
+  // biome-ignore lint/suspicious/noExplicitAny: Fastify's own instance type
+  fastify: any,
+  options: FastifyDashboardOptions,
+  done: Done,
+) => void
+
+function dashboardPlugin(
+  fastify: FastifyDashboardInstance,
+  options: FastifyDashboardOptions,
+  done: Done,
+): void {
+  // Fastify puts `register`'s prefix before the routes below itself; without one, they go
+  // under the default prefix. The handler sees raw URLs, so it gets the whole prefix.
+  const mount = options?.prefix === undefined ? DEFAULT_DASHBOARD_PREFIX : ''
+  let dashboard: DashboardHandler
+  try {
+    const own = withoutRegisterOptions(options) as DashboardOptions
+    dashboard = createDashboard({ ...own, prefix: fastify.prefix + mount })
+  } catch (error) {
+    done(error as Error)
+    return
+  }
+  const answer = (
+    request: { raw: IncomingMessage },
+    reply: { raw: ServerResponse; hijack(): void },
+  ) => {
+    reply.hijack()
+    dashboard(request.raw, reply.raw)
+  }
+  // With a prefix, Fastify serves `'/'` at both `/prefix` and `/prefix/`. The routes' config
+  // tells perfwatchFastify not to record them.
+  for (const url of mount === '' ? ['/', '/*'] : [mount, `${mount}/`, `${mount}/*`]) {
+    fastify.all(url, { config: { perfwatchDashboard: true } }, answer)
+  }
+  done()
+}
+
+/**
+ * The dashboard (docs/http.md#dashboard) as a Fastify 5 plugin: its page and API under
+ * `register`'s `prefix` (default `/perfwatch`), every method routed to it so that it answers
+ * 405s itself: `fastify.register(perfwatchDashboard, { tracker, history })`.
+ * @throws InvalidOptionError (through `register`) for an unknown option or a wrong value.
+ */
+export const perfwatchDashboard = Object.assign(dashboardPlugin, {
+  [Symbol.for('fastify.display-name')]: 'perfwatch-dashboard',
+}) as PerfwatchDashboardPlugin

@@ -107,6 +107,16 @@ describe('npm pack of a fresh clone', () => {
       expect(packedFiles).toContain(file)
     }
     expect(packedFiles).toContain('docs/api.md')
+    // The dashboard's page and the uPlot it ships, copied into dist/ by the build.
+    for (const file of [
+      'index.html',
+      'dashboard.js',
+      'dashboard.css',
+      'vendor/uPlot.iife.min.js',
+    ]) {
+      expect(packedFiles).toContain(`dist/http/dashboard/${file}`)
+    }
+    expect(packedFiles).toContain('dist/http/dashboard/vendor/uPlot.LICENSE')
     expect(packedFiles).toContain('LICENSE')
     expect(packedFiles).not.toContain('dist/removed.js')
     const unwanted = /^(test|baselines|\.ci)\/|^(dist|src)\/demo\/|\.json$/
@@ -191,6 +201,33 @@ describe('the installed tarball', () => {
     ].join('\n')
     writeFileSync(join(consumer, 'web.mjs'), script)
     expect(node(['web.mjs'], consumer).trim()).toBe('function GET /users/:id true 1')
+  })
+
+  it('serves the dashboard page, its files and its API from the installed package', () => {
+    const script = [
+      "const { createServer } = await import('node:http')",
+      "const { createDashboard } = await import('perfwatch/http')",
+      "const { PerformanceTracker } = await import('perfwatch')",
+      'const tracker = new PerformanceTracker({ storagePath: null })',
+      "tracker.record('db.query', 3)",
+      'const dashboard = createDashboard({ tracker })',
+      "const server = createServer((req, res) => dashboard(req, res) || res.end('app'))",
+      "server.listen(0, '127.0.0.1')",
+      "await new Promise((r) => server.once('listening', r))",
+      "const base = 'http://127.0.0.1:' + server.address().port + '/perfwatch/'",
+      'const seen = []',
+      "for (const path of ['', 'dashboard.js', 'vendor/uPlot.iife.min.js', 'api/operations']) {",
+      '  const response = await fetch(base + path)',
+      "  seen.push(response.status + ' ' + response.headers.get('content-type').split(';')[0])",
+      '}',
+      "const live = await fetch(base + 'api/operations').then((r) => r.json())",
+      'server.close()',
+      "console.log(seen.join(', '), live.operations[0].operation)",
+    ].join('\n')
+    writeFileSync(join(consumer, 'dashboard.mjs'), script)
+    expect(node(['dashboard.mjs'], consumer).trim()).toBe(
+      '200 text/html, 200 text/javascript, 200 text/javascript, 200 application/json db.query',
+    )
   })
 
   it('keeps the history in SQLite through perfwatch/history once better-sqlite3 is installed', () => {

@@ -7,3 +7,13 @@ export function thrownBy(fn: () => unknown): unknown {
   }
   return undefined
 }
+
+/** What the promise `fn` returns rejects with; undefined when it fulfils. */
+export async function thrownAsync(fn: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await fn()
+  } catch (error) {
+    return error
+  }
+  return undefined
+}

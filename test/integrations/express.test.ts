@@ -2,7 +2,8 @@ import { createServer } from 'node:http'
 import express5 from 'express'
 import express4 from 'express4'
 import { describe, expect, it } from 'vitest'
-import { perfwatchExpress } from '../../src/integrations/express.js'
+import { perfwatchDashboard, perfwatchExpress } from '../../src/integrations/express.js'
+import { historyStore } from '../helpers/dashboard.js'
 import {
   abortAfterFirstBytes,
   arraySink,
@@ -220,6 +221,61 @@ describe.each([
   it('rejects unknown options, including node:http-only route', () => {
     expect(() => perfwatchExpress({ route: () => '/' } as never)).toThrow(
       expect.objectContaining({ code: 'PERFWATCH_INVALID_OPTION', option: 'route' }),
+    )
+  })
+})
+
+describe.each([
+  ['Express 4', express4],
+  ['Express 5', express5],
+])('perfwatchDashboard on %s', (_name, express) => {
+  it('answers under /perfwatch and passes every other request on; mounted first, its own requests are not recorded', async () => {
+    const { tracker } = testTracker()
+    const { store } = historyStore()
+    const app = express()
+    app.use(perfwatchDashboard({ tracker, history: store }))
+    app.use(perfwatchExpress({ tracker, history: store }))
+    app.get('/users/:id', ((_req, res) => res.send('user')) as Handler)
+    const server = await listen(createServer(app))
+    try {
+      expect(await fetch(`${server.url}/users/1`).then((r) => r.text())).toBe('user')
+      store.flush()
+      const page = await fetch(`${server.url}/perfwatch`)
+      expect(page.url).toBe(`${server.url}/perfwatch/`)
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+      const overview = await fetch(`${server.url}/perfwatch/api/overview`).then((r) => r.json())
+      expect(overview).toMatchObject({ requests: 1, routes: 1 })
+      const post = await fetch(`${server.url}/perfwatch/api/overview`, { method: 'POST' })
+      expect(post.status).toBe(405)
+      expect(tracker.getSystemSummary().trackedOperations).toEqual(['GET /users/:id'])
+      expect((await fetch(`${server.url}/perfwatchx`)).status).toBe(404) // Express's own
+    } finally {
+      await server.close()
+      store.close()
+    }
+  })
+
+  it('serves below the path it is mounted at, and redirects relative to it', async () => {
+    const { tracker } = testTracker()
+    const app = express()
+    app.use('/admin', perfwatchDashboard({ tracker, prefix: '/dash' }))
+    const server = await listen(createServer(app))
+    try {
+      const redirect = await fetch(`${server.url}/admin/dash?days=1`, { redirect: 'manual' })
+      expect(redirect.headers.get('location')).toBe('dash/?days=1')
+      const page = await fetch(`${server.url}/admin/dash`)
+      expect(page.url).toBe(`${server.url}/admin/dash/`)
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+      expect((await fetch(`${server.url}/admin/dash/api/operations`)).status).toBe(200)
+      expect((await fetch(`${server.url}/dash/api/operations`)).status).toBe(404)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('rejects a bad option when it is built', () => {
+    expect(() => perfwatchDashboard({ allowRotate: 1 } as never)).toThrow(
+      expect.objectContaining({ code: 'PERFWATCH_INVALID_OPTION', option: 'allowRotate' }),
     )
   })
 })

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { perfwatchFastify } from '../../src/integrations/fastify.js'
+import { perfwatchDashboard, perfwatchFastify } from '../../src/integrations/fastify.js'
+import { historyStore } from '../helpers/dashboard.js'
 import {
   abortAfterFirstBytes,
   arraySink,
@@ -198,5 +199,71 @@ describe('perfwatchFastify', () => {
     const ok = Fastify()
     await ok.register(perfwatchFastify, { tracker, prefix: '/x' } as never).ready()
     await ok.close()
+  })
+})
+
+describe('perfwatchDashboard (Fastify)', () => {
+  it('serves under /perfwatch by default, answers every method itself, and leaves the app alone', async () => {
+    const { tracker } = testTracker()
+    const { store } = historyStore()
+    const app = Fastify()
+    await app.register(perfwatchFastify, { tracker, history: store })
+    await app.register(perfwatchDashboard, { tracker, history: store })
+    app.get('/users/:id', async () => 'user')
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      expect(await fetch(`${url}/users/1`).then((r) => r.text())).toBe('user')
+      store.flush()
+      const page = await fetch(`${url}/perfwatch`)
+      expect(page.url).toBe(`${url}/perfwatch/`)
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+      const overview = await fetch(`${url}/perfwatch/api/overview`).then((r) => r.json())
+      expect(overview).toMatchObject({ requests: 1, routes: 1 })
+      const post = await fetch(`${url}/perfwatch/api/overview`, { method: 'POST' })
+      expect(post.status).toBe(405)
+      expect(post.headers.get('allow')).toBe('GET, HEAD')
+      const missing = await fetch(`${url}/perfwatch/nothing`)
+      expect(missing.status).toBe(404)
+      expect(await missing.json()).toMatchObject({ error: { code: 'PERFWATCH_NOT_FOUND' } })
+      // Its own requests are not recorded; a 404 outside its prefix is the app's.
+      expect(tracker.getSystemSummary().trackedOperations).toEqual(['GET /users/:id'])
+      expect((await fetch(`${url}/perfwatchx`)).status).toBe(404)
+    } finally {
+      await app.close()
+      store.close()
+    }
+  })
+
+  it("serves under register's prefix, its parents' included", async () => {
+    const { tracker } = testTracker()
+    const app = Fastify()
+    await app.register(perfwatchDashboard, { tracker, prefix: '/ops' })
+    await app.register(
+      async (admin) => {
+        await admin.register(perfwatchDashboard, { tracker, prefix: '/dash' })
+      },
+      { prefix: '/admin' },
+    )
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      for (const prefix of ['/ops', '/admin/dash']) {
+        const redirect = await fetch(`${url}${prefix}`, { redirect: 'manual' })
+        expect(redirect.status, prefix).toBe(308)
+        const page = await fetch(`${url}${prefix}/`)
+        expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+        const live = await fetch(`${url}${prefix}/api/operations`)
+        expect(live.status).toBe(200)
+      }
+      expect((await fetch(`${url}/perfwatch/`)).status).toBe(404)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('fails register for a bad option', async () => {
+    const app = Fastify()
+    await expect(
+      app.register(perfwatchDashboard, { prefix: '/x', tracer: 1 } as never).ready(),
+    ).rejects.toMatchObject({ code: 'PERFWATCH_INVALID_OPTION', option: 'tracer' })
   })
 })
