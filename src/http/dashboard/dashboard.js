@@ -269,7 +269,10 @@
       ['File', storage.path],
       ['Size', bytes(storage.fileBytes)],
       ['Kept', `${storage.retentionDays} days${storage.keepRaw ? ', with raw requests' : ''}`],
-      ['Rows', `${rows.minute} minute, ${rows.hour} hour, ${rows.day} day, ${rows.raw} raw`],
+      [
+        'Rows',
+        `${rows.minute} minute, ${rows.hour} hour, ${rows.day} day, ${rows.week} week, ${rows.raw} raw`,
+      ],
       ['From', time(storage.oldestMs)],
       ['To', time(storage.newestMs)],
       ['Waiting to be written', count(storage.pending)],
