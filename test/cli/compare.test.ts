@@ -26,7 +26,10 @@ describe('perfwatch compare on real workloads (test/fixtures/cli/record.mjs)', (
     expect(stdout).toMatch(/: REGRESSION in work \(p50 \+\d+\.\d%\)\n$/)
   })
 
-  it('exits 0 on two healthy runs of the same code', { timeout: 60_000 }, async () => {
+  // Retried: two real workloads on a 2-core machine that also runs other tests (and, during
+  // development, benchmarks) can still drift apart for a moment: once 61 % with an autocannon
+  // load test and a mutation run beside it. A real 2x slowdown fails every try (the test above).
+  it('exits 0 on two healthy runs of the same code', { timeout: 60_000, retry: 2 }, async () => {
     const dir = tempDir()
     const first = join(dir, 'first.json')
     const second = join(dir, 'second.json')
