@@ -10,8 +10,8 @@ import type {
 } from './options.js'
 import { type RequestRecord, UNMATCHED_ROUTE } from './request-record.js'
 
-// Constant options objects: `record` gets one of these, so a request allocates none.
-const SUCCEEDED: RecordOptions = Object.freeze({ success: true })
+// The options of a failed request: a constant, so a request allocates none. A successful one
+// passes no options, which takes the tracker's fast path (`record` checks options it is given).
 const FAILED: RecordOptions = Object.freeze({ success: false })
 
 /** Per-response state of the node:http and Express adapters, kept on the response itself. */
@@ -49,8 +49,11 @@ export class RequestRecorder {
     this.onFinish = function onFinish() {
       end(this, false)
     }
+    // Not recorded at `finish`: the client went away first. (Not `!writableFinished`: a
+    // light-my-request response, as in `fastify.inject`, emits `finish` but never becomes
+    // writableFinished, and was counted twice.)
     this.onClose = function onClose() {
-      if (!this.writableFinished) end(this, true)
+      if (this[START_MS] !== undefined) end(this, true)
     }
   }
 
@@ -93,19 +96,33 @@ export class RequestRecorder {
     const statusCode = res.statusCode
     const route = template === undefined ? UNMATCHED_ROUTE : `${method} ${template}`
     const isError = isThrown || statusCode >= 500
+    // Only the history's record reads the cache hit: without a history, neither is made.
+    const history = this.options.history
     let isCacheHit = false
-    try {
-      isCacheHit =
-        this.options.isCacheHit === undefined
-          ? hasCacheHeader(res)
-          : this.options.isCacheHit(req, res) === true
-    } catch (error) {
-      this.fail(error)
+    if (history !== undefined) {
+      try {
+        isCacheHit =
+          this.options.isCacheHit === undefined
+            ? hasCacheHeader(res)
+            : this.options.isCacheHit(req, res) === true
+      } catch (error) {
+        this.fail(error)
+      }
     }
     if (!(durationMs >= 0 && durationMs < Number.POSITIVE_INFINITY)) {
       this.fail(new RangeError(`perfwatch could not time ${route}: duration ${durationMs} ms`))
       return
     }
+    try {
+      this.trackerInUse ??= getPerformanceTracker()
+      const name =
+        this.options.operationPrefix === '' ? route : this.options.operationPrefix + route
+      if (isError || isAborted) this.trackerInUse.record(name, durationMs, FAILED)
+      else this.trackerInUse.record(name, durationMs)
+    } catch (error) {
+      this.fail(error)
+    }
+    if (history === undefined) return
     const record: RequestRecord = {
       route,
       method,
@@ -116,16 +133,8 @@ export class RequestRecorder {
       isAborted,
       endedAtMs,
     }
-    try {
-      this.trackerInUse ??= getPerformanceTracker()
-      const name =
-        this.options.operationPrefix === '' ? route : this.options.operationPrefix + route
-      this.trackerInUse.record(name, durationMs, isError || isAborted ? FAILED : SUCCEEDED)
-    } catch (error) {
-      this.fail(error)
-    }
     // A throwing sink reaches the adapter's own guard (every caller of `end` has one).
-    this.options.history?.recordRequest(record)
+    history.recordRequest(record)
   }
 
   /**
@@ -146,6 +155,10 @@ export class RequestRecorder {
 
   private endWatched(res: WatchedResponse, isAborted: boolean): void {
     try {
+      const startMs = res[START_MS]
+      // Recorded once: a second `finish` (light-my-request emits its own) finds no start time.
+      if (startMs === undefined) return
+      res[START_MS] = undefined
       const endMs = this.now()
       const req = res.req
       let template: string | undefined
@@ -154,15 +167,7 @@ export class RequestRecorder {
       } catch (error) {
         this.fail(error)
       }
-      this.end(
-        req,
-        res,
-        template,
-        endMs - (res[START_MS] ?? Number.NaN),
-        endMs,
-        isAborted,
-        res[THROWN] === true,
-      )
+      this.end(req, res, template, endMs - startMs, endMs, isAborted, res[THROWN] === true)
     } catch (error) {
       this.fail(error)
     }

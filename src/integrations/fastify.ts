@@ -47,10 +47,6 @@ interface FastifyInstanceLike {
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void,
   ): unknown
   addHook(
-    name: 'onResponse',
-    hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void,
-  ): unknown
-  addHook(
     name: 'onError',
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, error: Error, done: Done) => void,
   ): unknown
@@ -69,8 +65,10 @@ export interface PerfwatchFastifyPlugin {
 // Options fastify.register itself reads; they are no options of ours.
 const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 
+/** Per-request state, kept on the raw response: the reply until it is recorded, the start time. */
 const REPLY = Symbol('perfwatch.fastifyReply')
-type WatchedRaw = ServerResponse & { [REPLY]?: FastifyReplyLike }
+const START_MS = Symbol('perfwatch.fastifyStartMs')
+type WatchedRaw = ServerResponse & { [REPLY]?: FastifyReplyLike; [START_MS]?: number }
 
 /** The plugin itself; exported marked as `perfwatchFastify`. */
 function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Done): void {
@@ -84,8 +82,20 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
     return
   }
   const errored = new WeakSet<FastifyRequestLike>()
-  const record = (reply: FastifyReplyLike, isAborted: boolean) => {
+  // Records the request once, at the raw response's `finish`, or at its `close` when the client
+  // went away first. An `onResponse` hook would do the former, but each hook costs a hook run,
+  // and Fastify times every reply (two clock reads, a closure, two listeners added and removed)
+  // as soon as any `onResponse` hook exists: the two together cost more than all of perfwatch's
+  // own work (docs/benchmarks.md#web-middleware). So the plugin has one hook on the success path,
+  // `onRequest`, reads its own clock there and at the end, and listens to the raw response.
+  const record = (raw: WatchedRaw, isAborted: boolean) => {
     try {
+      const reply = raw[REPLY]
+      // Recorded once: the `close` after `finish`, or a second `finish` (light-my-request, as
+      // in `fastify.inject`, emits its own), finds no reply.
+      if (reply === undefined) return
+      raw[REPLY] = undefined
+      const endMs = recorder.now()
       const request = reply.request
       // The dashboard's own requests (its page refreshes itself) are not the service's traffic.
       if (request.routeOptions.config?.perfwatchDashboard === true) return
@@ -94,8 +104,8 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
         request,
         reply,
         template,
-        reply.elapsedTime,
-        recorder.now(),
+        endMs - (raw[START_MS] ?? Number.NaN),
+        endMs,
         isAborted,
         errored.has(request),
       )
@@ -103,16 +113,19 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
       recorder.fail(error)
     }
   }
-  // Called by the raw response with itself as `this`: one function for every request.
-  const onRawClose = function onRawClose(this: WatchedRaw) {
-    const reply = this[REPLY]
-    if (reply !== undefined && !this.writableFinished) record(reply, true)
+  // Called by the raw response with itself as `this`: made once, so a request adds no closure.
+  const onRawFinish = function onRawFinish(this: WatchedRaw) {
+    record(this, false)
   }
-  // Only to see aborted requests: `onResponse` runs on `finish`, which they never reach.
+  const onRawClose = function onRawClose(this: WatchedRaw) {
+    if (this[REPLY] !== undefined) record(this, true)
+  }
   fastify.addHook('onRequest', (_request, reply, next) => {
     try {
       const raw = reply.raw as WatchedRaw
+      raw[START_MS] = recorder.now()
       raw[REPLY] = reply
+      raw.on('finish', onRawFinish)
       raw.on('close', onRawClose)
     } catch (error) {
       recorder.fail(error)
@@ -123,18 +136,14 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
     errored.add(request)
     next()
   })
-  fastify.addHook('onResponse', (_request, reply, next) => {
-    record(reply, false)
-    next()
-  })
   done()
 }
 
 /**
  * A Fastify 5 plugin that records every request under its route template
- * (`request.routeOptions.url`), `(unmatched)` for 404s, with the duration Fastify itself
- * measures (`reply.elapsedTime`). Marked like fastify-plugin does, so its hooks see every route:
- * `fastify.register(perfwatchFastify, { tracker })`.
+ * (`request.routeOptions.url`), `(unmatched)` for 404s, timed from its `onRequest` hook to the
+ * response's `finish`: register it first, before plugins with hooks of their own. Marked like
+ * fastify-plugin does, so its hooks see every route: `fastify.register(perfwatchFastify, { tracker })`.
  * @throws InvalidOptionError (through `register`) for an unknown option or a wrong value.
  */
 export const perfwatchFastify = Object.assign(plugin, {

@@ -20,6 +20,7 @@ const ALL = [
     name: 'history',
     title: 'History store: recording, flush cost, queries over 90 days, database size',
   },
+  { name: 'http', title: 'Web middleware' },
 ]
 const wanted = process.argv.slice(2)
 const selected = wanted.length > 0 ? ALL.filter((b) => wanted.includes(b.name)) : ALL
