@@ -50,7 +50,7 @@ export function perfwatchHandler<Request extends IncomingMessage, Response exten
   const recorder = new RequestRecorder(resolved, routeOf)
   return function perfwatchListener(this: unknown, req: Request, res: Response) {
     try {
-      recorder.watch(res as WatchedResponse)
+      recorder.watch(req, res as WatchedResponse)
     } catch (error) {
       recorder.fail(error)
     }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { getPerformanceTracker, type PerformanceTracker, type RecordOptions } from '../index.js'
 import { createDefaultLogger, SafeLogger } from '../log.js'
 import type {
@@ -14,12 +14,8 @@ import { type RequestRecord, UNMATCHED_ROUTE } from './request-record.js'
 // passes no options, which takes the tracker's fast path (`record` checks options it is given).
 const FAILED: RecordOptions = Object.freeze({ success: false })
 
-/** Per-response state of the node:http and Express adapters, kept on the response itself. */
-const START_MS = Symbol('perfwatch.startMs')
-const THROWN = Symbol('perfwatch.thrown')
-
-/** A response the adapters watch: Node's, with the start time and a thrown flag on it. */
-export type WatchedResponse = ServerResponse & { [START_MS]?: number; [THROWN]?: boolean }
+/** A response the node:http and Express adapters watch: Node's own. */
+export type WatchedResponse = ServerResponse
 
 /** The route template of a finished request (without the method), undefined for `(unmatched)`. */
 export type RouteOf = (req: HttpRequest, res: HttpResponse) => string | undefined
@@ -35,26 +31,15 @@ export class RequestRecorder {
   private safeLogger: SafeLogger | undefined
 
   private readonly routeOf: RouteOf
-  // Called by the response with itself as `this`: made once here, so a request adds two
-  // listeners and no closure.
-  private readonly onFinish: (this: WatchedResponse) => void
-  private readonly onClose: (this: WatchedResponse) => void
+  // The node:http responses whose listener threw. A set, not a flag on the response: asking a
+  // set about an object that was never put in one reads nothing of the object.
+  private readonly thrown = new WeakSet<ServerResponse>()
 
   /** `routeOf` gives the node:http and Express adapters' route templates (unused by Fastify). */
   constructor(options: ResolvedHttpOptions, routeOf: RouteOf = () => undefined) {
     this.options = options
     this.trackerInUse = options.tracker
     this.routeOf = routeOf
-    const end = (res: WatchedResponse, isAborted: boolean) => this.endWatched(res, isAborted)
-    this.onFinish = function onFinish() {
-      end(this, false)
-    }
-    // Not recorded at `finish`: the client went away first. (Not `!writableFinished`: a
-    // light-my-request response, as in `fastify.inject`, emits `finish` but never becomes
-    // writableFinished, and was counted twice.)
-    this.onClose = function onClose() {
-      if (this[START_MS] !== undefined) end(this, true)
-    }
   }
 
   /** The clock's reading, NaN (reported) when it throws. */
@@ -138,36 +123,52 @@ export class RequestRecorder {
   }
 
   /**
-   * Starts watching a node:http or Express response: one clock read now, one at `finish` (or at
-   * `close` when the client went away first). The listeners are made once per adapter and the
-   * start time is kept on the response, so a request allocates no closure.
+   * Starts watching a node:http or Express response: one clock read now, one at `finish`, or at
+   * `close` when the client went away first; each request is recorded once (light-my-request's
+   * responses, as in `fastify.inject`, emit `finish` twice and never become `writableFinished`).
+   *
+   * The start time and the recorded flag live in the two listeners' closure, not on the
+   * response: Express gives every response its own prototype (`Object.setPrototypeOf`), after
+   * which adding a property to it took 1.6 to 2.5 µs here, many times what the two closures
+   * cost (docs/benchmarks.md#web-middleware).
    */
-  watch(res: WatchedResponse): void {
-    res[START_MS] = this.now()
-    res.on('finish', this.onFinish)
-    res.on('close', this.onClose)
+  watch(req: IncomingMessage, res: WatchedResponse): void {
+    const startMs = this.now()
+    let isPending = true
+    res.on('finish', () => {
+      if (isPending) {
+        isPending = false
+        this.endWatched(req, res, startMs, false)
+      }
+    })
+    res.on('close', () => {
+      if (isPending) {
+        isPending = false
+        this.endWatched(req, res, startMs, true)
+      }
+    })
   }
 
   /** Marks a watched response's request as failed by a thrown error (node:http adapter). */
   markThrown(res: WatchedResponse): void {
-    res[THROWN] = true
+    this.thrown.add(res)
   }
 
-  private endWatched(res: WatchedResponse, isAborted: boolean): void {
+  private endWatched(
+    req: IncomingMessage,
+    res: WatchedResponse,
+    startMs: number,
+    isAborted: boolean,
+  ): void {
     try {
-      const startMs = res[START_MS]
-      // Recorded once: a second `finish` (light-my-request emits its own) finds no start time.
-      if (startMs === undefined) return
-      res[START_MS] = undefined
       const endMs = this.now()
-      const req = res.req
       let template: string | undefined
       try {
         template = this.routeOf(req, res)
       } catch (error) {
         this.fail(error)
       }
-      this.end(req, res, template, endMs - startMs, endMs, isAborted, res[THROWN] === true)
+      this.end(req, res, template, endMs - startMs, endMs, isAborted, this.thrown.has(res))
     } catch (error) {
       this.fail(error)
     }

@@ -38,9 +38,9 @@ export function perfwatchExpress(options?: HttpOptions): ExpressMiddleware {
     resolveHttpOptions(options, FRAMEWORK_OPTION_NAMES),
     routeTemplate,
   )
-  return function perfwatch(_req, res, next) {
+  return function perfwatch(req, res, next) {
     try {
-      recorder.watch(res as WatchedResponse)
+      recorder.watch(req, res as WatchedResponse)
     } catch (error) {
       recorder.fail(error)
     }

@@ -85,9 +85,10 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
   // Records the request once, at the raw response's `finish`, or at its `close` when the client
   // went away first. An `onResponse` hook would do the former, but each hook costs a hook run,
   // and Fastify times every reply (two clock reads, a closure, two listeners added and removed)
-  // as soon as any `onResponse` hook exists: the two together cost more than all of perfwatch's
-  // own work (docs/benchmarks.md#web-middleware). So the plugin has one hook on the success path,
-  // `onRequest`, reads its own clock there and at the end, and listens to the raw response.
+  // as soon as any `onResponse` hook exists: dropping ours took the server's CPU per request
+  // from 23.8 to 21.1 µs, against 20.5 µs without perfwatch (docs/benchmarks.md#web-middleware).
+  // So the plugin has one hook on the success path, `onRequest`, reads its own clock there and
+  // at the end, and listens to the raw response.
   const record = (raw: WatchedRaw, isAborted: boolean) => {
     try {
       const reply = raw[REPLY]
