@@ -11,29 +11,15 @@ import pretty from 'pino-pretty'
 import { formatLatency, formatPercent, PerformanceTracker } from '../index.js'
 import { perfwatchDashboard, perfwatchExpress } from '../integrations/express.js'
 import { HistoryStore } from '../storage/history-store.js'
+import { logNormal, seededRandom } from './random.js'
 
 const exitAfterTraffic = process.argv.includes('--exit')
 const port = Number(process.env.PORT ?? 0)
 const CLIENTS = 8
 const PHASE_LIMIT_MS = 30_000
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const random = seededRandom(20261207)
-/** Log-normal around `medianMs`: most calls fast, a tail. */
-function latency(medianMs: number, spread = 0.25): number {
-  const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
-  return medianMs * Math.exp(spread * normal)
-}
+const latency = (medianMs: number, spread = 0.25) => logNormal(random, medianMs, spread)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const logger = pino(

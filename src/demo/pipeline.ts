@@ -16,6 +16,7 @@ import {
   type StageContext,
   StageTracker,
 } from '../index.js'
+import { logNormal, seededRandom } from './random.js'
 
 const ITEMS = 50
 const CONCURRENCY = 5
@@ -25,23 +26,9 @@ const RATE_LIMITED = new Set([12, 29, 41])
 /** Characters of an e-mail per LLM call (about 1,000 tokens). */
 const CHUNK_CHARS = 4000
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const random = seededRandom(20251104)
-/** Log-normal around `medianMs` (σ `spread`), like a real dependency: most calls fast, a tail. */
-function latency(medianMs: number, spread: number): number {
-  const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
-  return Math.min(medianMs * Math.exp(spread * normal), 40)
-}
+const latency = (medianMs: number, spread: number) =>
+  Math.min(logNormal(random, medianMs, spread), 40)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 class RateLimitError extends Error {

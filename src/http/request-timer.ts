@@ -9,6 +9,7 @@ import type {
   ResponseLike,
 } from './options.js'
 import { type RequestRecord, UNMATCHED_ROUTE } from './request-record.js'
+import { type Finisher, subscribeToServerChannels, watchResponse } from './response-watch.js'
 
 // The options of a failed request: a constant, so a request allocates none. A successful one
 // passes no options, which takes the tracker's fast path (`record` checks options it is given).
@@ -25,7 +26,7 @@ export type RouteOf = (req: HttpRequest, res: HttpResponse) => string | undefine
  * tracker and the history, and never lets a failure of its own reach the request: each is
  * counted and logged at `error`, at most once a minute (SafeLogger).
  */
-export class RequestRecorder {
+export class RequestRecorder implements Finisher<IncomingMessage> {
   private readonly options: ResolvedHttpOptions
   private trackerInUse: PerformanceTracker | undefined
   private safeLogger: SafeLogger | undefined
@@ -40,6 +41,7 @@ export class RequestRecorder {
     this.options = options
     this.trackerInUse = options.tracker
     this.routeOf = routeOf
+    subscribeToServerChannels()
   }
 
   /** The clock's reading, NaN (reported) when it throws. */
@@ -123,43 +125,15 @@ export class RequestRecorder {
   }
 
   /**
-   * Starts watching a node:http or Express response: one clock read now, one at `finish`, or at
-   * `close` when the client went away first; each request is recorded once (light-my-request's
-   * responses, as in `fastify.inject`, emit `finish` twice and never become `writableFinished`).
-   *
-   * The start time and the recorded flag live in the two listeners' closure, not on the
-   * response: Express gives every response its own prototype (`Object.setPrototypeOf`), after
-   * which adding a property to it took 1.6 to 2.5 µs here, many times what the two closures
-   * cost (docs/benchmarks.md#web-middleware).
+   * Starts watching a node:http or Express response: one clock read now, one when it finishes,
+   * or when its connection closes first; each request is recorded once (response-watch.ts).
    */
   watch(req: IncomingMessage, res: WatchedResponse): void {
-    const startMs = this.now()
-    let isPending = true
-    res.on('finish', () => {
-      if (isPending) {
-        isPending = false
-        this.endWatched(req, res, startMs, false)
-      }
-    })
-    res.on('close', () => {
-      if (isPending) {
-        isPending = false
-        this.endWatched(req, res, startMs, true)
-      }
-    })
+    watchResponse(req, res, this.now(), req, this)
   }
 
-  /** Marks a watched response's request as failed by a thrown error (node:http adapter). */
-  markThrown(res: WatchedResponse): void {
-    this.thrown.add(res)
-  }
-
-  private endWatched(
-    req: IncomingMessage,
-    res: WatchedResponse,
-    startMs: number,
-    isAborted: boolean,
-  ): void {
+  /** Ends a request `watch` started: the Finisher of the node:http and Express adapters. */
+  finish(res: ServerResponse, startMs: number, req: IncomingMessage, isAborted: boolean): void {
     try {
       const endMs = this.now()
       let template: string | undefined
@@ -172,6 +146,11 @@ export class RequestRecorder {
     } catch (error) {
       this.fail(error)
     }
+  }
+
+  /** Marks a watched response's request as failed by a thrown error (node:http adapter). */
+  markThrown(res: WatchedResponse): void {
+    this.thrown.add(res)
   }
 }
 

@@ -8,6 +8,7 @@ import {
 import type { HttpOptions } from '../http/options.js'
 import { FRAMEWORK_OPTION_NAMES, resolveHttpOptions } from '../http/options.js'
 import { RequestRecorder } from '../http/request-timer.js'
+import { type Finisher, watchResponse } from '../http/response-watch.js'
 
 export type {
   Authorization,
@@ -65,11 +66,6 @@ export interface PerfwatchFastifyPlugin {
 // Options fastify.register itself reads; they are no options of ours.
 const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 
-/** Per-request state, kept on the raw response: the reply until it is recorded, the start time. */
-const REPLY = Symbol('perfwatch.fastifyReply')
-const START_MS = Symbol('perfwatch.fastifyStartMs')
-type WatchedRaw = ServerResponse & { [REPLY]?: FastifyReplyLike; [START_MS]?: number }
-
 /** The plugin itself; exported marked as `perfwatchFastify`. */
 function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Done): void {
   let recorder: RequestRecorder
@@ -82,52 +78,39 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
     return
   }
   const errored = new WeakSet<FastifyRequestLike>()
-  // Records the request once, at the raw response's `finish`, or at its `close` when the client
-  // went away first. An `onResponse` hook would do the former, but each hook costs a hook run,
-  // and Fastify times every reply (two clock reads, a closure, two listeners added and removed)
-  // as soon as any `onResponse` hook exists: dropping ours took the server's CPU per request
-  // from 23.8 to 21.1 µs, against 20.5 µs without perfwatch (docs/benchmarks.md#web-middleware).
-  // So the plugin has one hook on the success path, `onRequest`, reads its own clock there and
-  // at the end, and listens to the raw response.
-  const record = (raw: WatchedRaw, isAborted: boolean) => {
+  // Records the request once, when the raw response finishes, or when its connection closes
+  // first (response-watch.ts). An `onResponse` hook would do the former, but each hook costs a
+  // hook run, and Fastify times every reply (two clock reads, a closure, two listeners added and
+  // removed) as soon as any `onResponse` hook exists: dropping ours took the server's CPU per
+  // request from 23.8 to 21.1 µs, against 20.5 µs without perfwatch
+  // (docs/benchmarks.md#web-middleware). So the plugin has one hook on the success path,
+  // `onRequest`, and reads its own clock there and at the end.
+  const finisher: Finisher<FastifyReplyLike> = {
+    finish(_raw, startMs, reply, isAborted) {
+      try {
+        const endMs = recorder.now()
+        const request = reply.request
+        const routeOptions = request.routeOptions
+        // The dashboard's own requests (its page refreshes itself) are not the service's traffic.
+        if (routeOptions.config?.perfwatchDashboard === true) return
+        const template = request.is404 ? undefined : routeOptions.url
+        recorder.end(
+          request,
+          reply,
+          template,
+          endMs - startMs,
+          endMs,
+          isAborted,
+          errored.has(request),
+        )
+      } catch (error) {
+        recorder.fail(error)
+      }
+    },
+  }
+  fastify.addHook('onRequest', (request, reply, next) => {
     try {
-      const reply = raw[REPLY]
-      // Recorded once: the `close` after `finish`, or a second `finish` (light-my-request, as
-      // in `fastify.inject`, emits its own), finds no reply.
-      if (reply === undefined) return
-      raw[REPLY] = undefined
-      const endMs = recorder.now()
-      const request = reply.request
-      // The dashboard's own requests (its page refreshes itself) are not the service's traffic.
-      if (request.routeOptions.config?.perfwatchDashboard === true) return
-      const template = request.is404 ? undefined : request.routeOptions.url
-      recorder.end(
-        request,
-        reply,
-        template,
-        endMs - (raw[START_MS] ?? Number.NaN),
-        endMs,
-        isAborted,
-        errored.has(request),
-      )
-    } catch (error) {
-      recorder.fail(error)
-    }
-  }
-  // Called by the raw response with itself as `this`: made once, so a request adds no closure.
-  const onRawFinish = function onRawFinish(this: WatchedRaw) {
-    record(this, false)
-  }
-  const onRawClose = function onRawClose(this: WatchedRaw) {
-    if (this[REPLY] !== undefined) record(this, true)
-  }
-  fastify.addHook('onRequest', (_request, reply, next) => {
-    try {
-      const raw = reply.raw as WatchedRaw
-      raw[START_MS] = recorder.now()
-      raw[REPLY] = reply
-      raw.on('finish', onRawFinish)
-      raw.on('close', onRawClose)
+      watchResponse(request.raw, reply.raw, recorder.now(), reply, finisher)
     } catch (error) {
       recorder.fail(error)
     }

@@ -17,14 +17,18 @@
 // and this process to CPU 0 with taskset), HTTP_QUIET_WAIT_SECONDS (60: before a framework's
 // turn the bench waits while other work keeps the host busy, at most this long in all),
 // HTTP_BASELINE_DIST (a dist folder of another build, run beside this one as "perfwatch,
-// baseline build": before and after a change, in the same rounds). About 7 minutes at the
-// defaults (15 variants with the SQLite history store), 8 at most. Only 127.0.0.1 is loaded and
-// every autocannon run has a duration. Writes docs/results/http.{json,md}; `--render` rewrites
-// the markdown from the JSON.
+// baseline build": before and after a change, in the same rounds).
+//
+// Then, since a fresh server process varies by several percent from the one before, each of none
+// (the method's own error), perfwatch, perfwatch + HistoryStore and the prom-client middleware
+// runs interleaved: one process serves the app with and without the monitoring, switching every
+// HTTP_AB_WINDOW_MS (200) under one autocannon run of HTTP_AB_SECONDS (30; 0 skips this part).
+// About 13 minutes at the defaults. Only 127.0.0.1 is loaded and every autocannon run has a
+// duration. Writes docs/results/http.{json,md}; `--render` rewrites the markdown from the JSON.
 
 import { execFileSync, fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { get } from 'node:http'
+import { createServer, get } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -44,6 +48,9 @@ const QUIET_WAIT_SECONDS = Number(process.env.HTTP_QUIET_WAIT_SECONDS ?? 60)
 // Another build of perfwatch (a dist folder) to run beside this one as "perfwatch (baseline
 // build)": the code before a change, measured in the same rounds as the code after it.
 const BASELINE_DIST = process.env.HTTP_BASELINE_DIST
+const AB_SECONDS = Number(process.env.HTTP_AB_SECONDS ?? 30)
+const AB_WARMUP_SECONDS = 3
+const AB_WINDOW_MS = Number(process.env.HTTP_AB_WINDOW_MS ?? 200)
 
 const TARGET = 0.97
 const ROUTE = '/users/:id'
@@ -196,23 +203,37 @@ function user(id) {
   return { id, name: 'Ada Lovelace', active: true }
 }
 
-async function startExpress(moduleName, monitor, monitoring) {
+/**
+ * An Express app with the monitor's middleware first; with `isOn`, that middleware is called
+ * only while `isOn()` is true (the interleaved measurement), `next()` otherwise.
+ */
+async function expressApp(moduleName, monitor, monitoring, isOn) {
   const express = (await import(moduleName)).default
   const app = express()
+  let middleware = null
   if (monitor === 'prom') {
     const promBundle = (await import('express-prom-bundle')).default
     // The README's usage with the method and the path (ids folded) as labels.
-    app.use(promBundle({ includeMethod: true, includePath: true }))
+    middleware = promBundle({ includeMethod: true, includePath: true })
   } else if (monitor === 'noop') {
     // What any middleware costs in Express: a layer the router matches and calls.
-    app.use((_req, _res, next) => next())
+    middleware = (_req, _res, next) => next()
   } else if (monitor !== 'none') {
     const { perfwatchExpress } = await import(distFile(monitor, 'integrations/express.js'))
-    app.use(perfwatchExpress({ tracker: monitoring.tracker, history: monitoring.history }))
+    middleware = perfwatchExpress({ tracker: monitoring.tracker, history: monitoring.history })
   }
+  if (isOn !== undefined) {
+    const on = middleware ?? ((_req, _res, next) => next())
+    app.use((req, res, next) => (isOn() ? on(req, res, next) : next()))
+  } else if (middleware !== null) app.use(middleware)
   app.get(ROUTE, (req, res) => {
     res.json(user(req.params.id))
   })
+  return app
+}
+
+async function startExpress(moduleName, monitor, monitoring) {
+  const app = await expressApp(moduleName, monitor, monitoring)
   const server = app.listen(0, '127.0.0.1')
   await new Promise((resolve, reject) => {
     server.once('listening', resolve)
@@ -228,9 +249,10 @@ async function startExpress(moduleName, monitor, monitoring) {
   }
 }
 
-async function startFastify(monitor, monitoring) {
+/** A Fastify app with the monitor registered first; `options` go to `Fastify()`. */
+async function fastifyApp(monitor, monitoring, options = {}) {
   const Fastify = (await import('fastify')).default
-  const app = Fastify({ logger: false })
+  const app = Fastify({ logger: false, ...options })
   if (monitor === 'prom') {
     // fastify-metrics with its defaults: a histogram and a summary per route, default metrics.
     await app.register((await import('fastify-metrics')).default, { endpoint: '/metrics' })
@@ -246,8 +268,82 @@ async function startFastify(monitor, monitoring) {
     })
   }
   app.get(ROUTE, async (request) => user(request.params.id))
+  return app
+}
+
+async function startFastify(monitor, monitoring) {
+  const app = await fastifyApp(monitor, monitoring)
   await app.listen({ host: '127.0.0.1', port: 0 })
   return { port: app.server.address().port, close: () => app.close() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The interleaved server, in a child process: `http.bench.mjs --serve-interleaved <framework>
+// <monitor>`. One process serves the app without monitoring and with it, switching every
+// HTTP_AB_WINDOW_MS, and counts each window's requests and CPU time.
+
+async function serveInterleaved(framework, monitor) {
+  const monitoring = await startMonitoring(monitor)
+  let isOn = false
+  let handlers
+  if (framework === 'fastify') {
+    // Two apps (a second Fastify app measured as fast as the first, A/A 1.00), each given the
+    // request by this process's one server rather than listening.
+    const handlerOf = async (mon, m) => {
+      let handler
+      const app = await fastifyApp(mon, m, {
+        serverFactory: (h) => {
+          handler = h
+          return createServer()
+        },
+      })
+      await app.ready()
+      return handler
+    }
+    handlers = [await handlerOf('none', {}), await handlerOf(monitor, monitoring)]
+  } else {
+    // One app whose first middleware calls the monitor's only while it is on: a second Express
+    // app in the process ran 3 to 7 % slower than the first, neither monitored.
+    const app = await expressApp(FRAMEWORKS[framework].module, monitor, monitoring, () => isOn)
+    handlers = [app, app]
+  }
+  const served = [0, 0]
+  const server = createServer((req, res) => {
+    const state = isOn ? 1 : 0
+    served[state]++
+    handlers[state](req, res)
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  let windows = []
+  let timer
+  let mark = { at: performance.now(), cpu: process.cpuUsage(), served: 0 }
+  const switchOver = () => {
+    const state = isOn ? 1 : 0
+    const cpu = process.cpuUsage(mark.cpu)
+    const at = performance.now()
+    windows.push({
+      on: isOn,
+      ms: at - mark.at,
+      requests: served[state] - mark.served,
+      cpuUs: cpu.user + cpu.system,
+    })
+    isOn = !isOn
+    mark = { at, cpu: process.cpuUsage(), served: served[isOn ? 1 : 0] }
+  }
+  process.on('message', async (m) => {
+    if (m === 'start') timer = setInterval(switchOver, AB_WINDOW_MS)
+    else if (m === 'mark') windows = []
+    else if (m === 'stop') {
+      clearInterval(timer)
+      const recorded = await monitoring.recorded()
+      server.closeAllConnections()
+      server.close()
+      await monitoring.close()
+      process.send({ type: 'windows', windows, recorded })
+      process.disconnect()
+    }
+  })
+  process.send({ type: 'listening', port: server.address().port })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,9 +409,9 @@ async function waitForQuiet(budget) {
   return waitedMs
 }
 
-function startServer(variant) {
+function startServer(variant, mode = '--serve') {
   const execArgv = [...CHILD_ARGS]
-  const args = ['--serve', variant.framework, variant.monitor]
+  const args = [mode, variant.framework, variant.monitor]
   const child = PIN
     ? fork(fileURLToPath(import.meta.url), args, {
         execPath: 'taskset',
@@ -424,6 +520,52 @@ async function measure(autocannon, variant) {
   }
 }
 
+/**
+ * The interleaved measurement of one variant: its app and the same app without monitoring in
+ * one process, switching every AB_WINDOW_MS under one autocannon run.
+ */
+async function measureInterleaved(autocannon, variant) {
+  const server = startServer(variant, '--serve-interleaved')
+  const { port } = await server.next()
+  await checkResponse(port)
+  server.child.send('start')
+  await load(autocannon, port, AB_WARMUP_SECONDS)
+  server.child.send('mark')
+  const hostBefore = hostCpu()
+  const run = await load(autocannon, port, AB_SECONDS)
+  const hostAfter = hostCpu()
+  server.child.send('stop')
+  const { windows, recorded } = await server.next()
+  await server.exited
+  return {
+    windows,
+    recorded,
+    errors: run.errors + run.timeouts + run.non2xx,
+    loadgenCpuMs: run.loadgenCpuMs,
+    seconds: run.seconds,
+    otherCpuMs:
+      hostBefore && hostAfter
+        ? hostAfter.busyMs -
+          hostBefore.busyMs -
+          windows.reduce((t, w) => t + w.cpuUs / 1000, 0) -
+          run.loadgenCpuMs
+        : null,
+  }
+}
+
+function interleavedVariants(hasStore) {
+  return Object.keys(FRAMEWORKS).flatMap((framework) =>
+    [
+      'none',
+      'perfwatch',
+      ...(hasStore && framework !== 'express4' ? ['perfwatch+store'] : []),
+      'prom',
+    ]
+      .map((monitor) => ({ id: `${framework}/${monitor}`, framework, monitor }))
+      .filter((v) => ONLY === undefined || ONLY.includes(v.id)),
+  )
+}
+
 async function versionOf(name) {
   return (await import(`${name}/package.json`, { with: { type: 'json' } })).default.version
 }
@@ -447,6 +589,9 @@ async function main() {
     hasStore,
     baselineDist: BASELINE_DIST ?? null,
     quietWaitSeconds: QUIET_WAIT_SECONDS,
+    interleavedSeconds: AB_SECONDS,
+    interleavedWarmupSeconds: AB_WARMUP_SECONDS,
+    interleavedWindowMs: AB_WINDOW_MS,
     versions: Object.fromEntries(
       await Promise.all(
         [
@@ -476,9 +621,22 @@ async function main() {
       }
     }
   }
+  const interleaved = []
+  if (AB_SECONDS > 0) {
+    for (const variant of interleavedVariants(hasStore)) {
+      quietWaitedMs += await waitForQuiet(quietBudget)
+      const run = await measureInterleaved(autocannon, variant)
+      const summary = summarizeInterleaved(run)
+      interleaved.push({ ...variant, ...run, summary })
+      console.log(
+        `[http ${((performance.now() - started) / 1000).toFixed(0)}s] interleaved ${variant.id}: req/s ratio ${summary.ratio.toFixed(3)} (pairs: median ${summary.pairRatio.toFixed(3)}), CPU ${summary.cpuOffUs.toFixed(1)} → ${summary.cpuOnUs.toFixed(1)} µs a request, ${summary.windows} windows`,
+      )
+    }
+  }
   const result = {
     settings,
     runs,
+    interleaved,
     summary: summarize(groups, runs),
     quietWaitedSeconds: quietWaitedMs / 1000,
     seconds: (performance.now() - started) / 1000,
@@ -542,6 +700,51 @@ function summarize(groups, runs) {
   })
 }
 
+/**
+ * An interleaved run: the whole run's request rate and CPU time per request with the monitoring
+ * on against off, and the same ratio for each pair of neighbouring windows (median, quartiles).
+ */
+function summarizeInterleaved(run) {
+  const windows = run.windows
+  const total = (on) => {
+    const own = windows.filter((w) => w.on === on)
+    const requests = own.reduce((t, w) => t + w.requests, 0)
+    const ms = own.reduce((t, w) => t + w.ms, 0)
+    return {
+      requests,
+      rps: (1000 * requests) / ms,
+      cpuUs: own.reduce((t, w) => t + w.cpuUs, 0) / requests,
+    }
+  }
+  const pairs = []
+  for (let i = 0; i + 1 < windows.length; i += 2) {
+    const [off, on] = windows[i].on ? [windows[i + 1], windows[i]] : [windows[i], windows[i + 1]]
+    if (off.requests > 0 && on.requests > 0) {
+      pairs.push({
+        ratio: on.requests / on.ms / (off.requests / off.ms),
+        cpuRatio: off.cpuUs / off.requests / (on.cpuUs / on.requests),
+      })
+    }
+  }
+  const off = total(false)
+  const on = total(true)
+  const ratios = pairs.map((p) => p.ratio).sort((a, b) => a - b)
+  const quartile = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))]
+  return {
+    windows: windows.length,
+    rpsOff: off.rps,
+    rpsOn: on.rps,
+    ratio: on.rps / off.rps,
+    pairRatio: median(ratios),
+    pairQ1: quartile(0.25),
+    pairQ3: quartile(0.75),
+    cpuOffUs: off.cpuUs,
+    cpuOnUs: on.cpuUs,
+    cpuRatio: off.cpuUs / on.cpuUs,
+    pairCpuRatio: median(pairs.map((p) => p.cpuRatio)),
+  }
+}
+
 const cpuShare = (ms, seconds) => `${Math.round(ms / (10 * seconds))}%`
 const fmt = (v, digits = 0) =>
   v === null || v === undefined
@@ -593,6 +796,36 @@ function markdown(result) {
   md.push(
     `Target: requests per second with perfwatch at least ${TARGET * 100} % of the same app without monitoring (ratio to none >= ${TARGET}). ${verdicts.join(' ')}`,
     '',
+  )
+  const interleaved = result.interleaved ?? []
+  if (interleaved.length > 0) {
+    md.push(
+      '### Interleaved in one process',
+      '',
+      `A fresh server process varies by several percent from the one before (none's req/s above), as much as the cost being measured. So each variant also ran in one process beside the same app without monitoring: one node:http server hands each request to one or the other, switching every ${s.interleavedWindowMs} ms, under one autocannon run (${s.interleavedWarmupSeconds} s of warm-up, then ${s.interleavedSeconds} s measured, the same load as above); each window's requests and the process's CPU time are counted. Express: one app whose first middleware calls the monitoring's only while it is on (a second Express app in the same process ran 3 to 7 % slower than the first, neither monitored). Fastify: two apps given the requests by the one server (\`serverFactory\`). **none** switches between two identical paths: the method's own error. **ratio**: the monitored windows' req/s over the others', whole run; **pairs**: the same ratio for each pair of neighbouring windows, median (quartiles). CPU µs a request: the process's CPU time over the requests of the windows in each state.`,
+      '',
+      '| framework | monitoring | req/s off / on | ratio | pairs: median (quartiles) | CPU µs a request off → on | CPU ratio | windows | other CPU | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    )
+    for (const row of interleaved) {
+      const t = row.summary
+      md.push(
+        `| ${FRAMEWORKS[row.framework].label} | ${row.monitor === 'none' ? 'none (A/A: the method)' : monitorLabel(row)} | ${fmt(t.rpsOff)} / ${fmt(t.rpsOn)} | **${fmt(t.ratio, 3)}** | ${fmt(t.pairRatio, 3)} (${fmt(t.pairQ1, 3)}–${fmt(t.pairQ3, 3)}) | ${fmt(t.cpuOffUs, 1)} → ${fmt(t.cpuOnUs, 1)} | ${fmt(t.cpuRatio, 3)} | ${t.windows} | ${row.otherCpuMs === null ? '-' : `${fmt(Math.max(0, row.otherCpuMs / (10 * row.seconds)))} %`} | ${row.errors} |`,
+      )
+    }
+    const lines = Object.keys(FRAMEWORKS)
+      .map((framework) => {
+        const rows = interleaved.filter(
+          (r) => r.framework === framework && r.monitor.startsWith('perfwatch'),
+        )
+        const prom = interleaved.find((r) => r.framework === framework && r.monitor === 'prom')
+        if (rows.length === 0) return null
+        return `${FRAMEWORKS[framework].label}: ${rows.map((r) => `${MONITORS[r.monitor]} ${fmt(r.summary.ratio, 3)} (${r.summary.ratio >= TARGET ? 'met' : 'not met'})`).join(', ')}${prom ? `; ${PROM_LABEL[framework]} ${fmt(prom.summary.ratio, 3)}` : ''}.`
+      })
+      .filter((line) => line !== null)
+    md.push('', `Interleaved, against the same target: ${lines.join(' ')}`, '')
+  }
+  md.push(
     `Each run's check that the monitoring ran (requests it recorded, warm-up included) is in \`docs/results/http.json\` (\`recorded\`). Run time: ${fmt(result.seconds)} s, of which ${fmt(result.quietWaitedSeconds ?? 0)} s waiting for the rest of the host to quieten before a framework's turn (at most ${s.quietWaitSeconds ?? 0} s in all).`,
   )
   return md.join('\n')
@@ -600,6 +833,8 @@ function markdown(result) {
 
 // Last, once every module-level binding above is initialised.
 if (process.argv[2] === '--serve') await serve(process.argv[3], process.argv[4])
+else if (process.argv[2] === '--serve-interleaved')
+  await serveInterleaved(process.argv[3], process.argv[4])
 else if (process.argv[2] === '--render') {
   const saved = JSON.parse(
     readFileSync(new URL('../../docs/results/http.json', import.meta.url), 'utf8'),

@@ -1,0 +1,123 @@
+import { Agent, createServer, get, type IncomingMessage, type ServerResponse } from 'node:http'
+import express5 from 'express'
+import { describe, expect, it } from 'vitest'
+import { perfwatchHandler } from '../../src/http/node.js'
+import { perfwatchExpress } from '../../src/integrations/express.js'
+import { abortAfterFirstBytes, arraySink, listen, until } from '../helpers/http.js'
+import { testTracker } from '../helpers/tracker.js'
+
+// How a request is watched (src/http/response-watch.ts): through Node's diagnostics channels for
+// node:http servers, with listeners otherwise (light-my-request's responses: the regression
+// test of issue 14). These tests run real servers, so the channel path.
+
+function app(req: IncomingMessage, res: ServerResponse) {
+  if (req.url === '/hang') {
+    res.write('partial')
+    return
+  }
+  res.end(`hello ${req.url}`)
+}
+
+/** GET over `agent`, the body read to its end. */
+function getWith(agent: Agent, url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => {
+        body += chunk
+      })
+      res.on('end', () => resolve(body))
+    }).once('error', reject)
+  })
+}
+
+describe('watching responses', () => {
+  it('records each request of a kept-alive connection once, and nothing when it closes after them', async () => {
+    const { tracker } = testTracker()
+    const history = arraySink()
+    const server = createServer(perfwatchHandler(app, { tracker, history }))
+    let connections = 0
+    let closed = 0
+    server.on('connection', (socket) => {
+      connections++
+      socket.on('close', () => closed++)
+    })
+    const listening = await listen(server)
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    try {
+      for (let i = 0; i < 5; i++) await getWith(agent, `${listening.url}/users/${i}`)
+      await until(() => history.records.length === 5)
+      agent.destroy()
+      await until(() => closed === 1)
+      expect(connections).toBe(1)
+      expect(history.records).toHaveLength(5)
+      expect(history.records.every((r) => !r.isAborted && r.statusCode === 200)).toBe(true)
+      expect(tracker.getOperationStats('GET /users/:id')?.totalCount).toBe(5)
+    } finally {
+      agent.destroy()
+      await listening.close()
+    }
+  })
+
+  it('records a request once per adapter watching it, finished or aborted', async () => {
+    const { tracker } = testTracker()
+    const outer = arraySink()
+    const inner = arraySink()
+    const express = express5()
+    express.use(perfwatchExpress({ tracker, history: inner, operationPrefix: 'inner ' }))
+    express.get('/users/:id', (_req, res) => {
+      res.send('ok')
+    })
+    express.get('/hang', (_req, res) => {
+      res.write('partial')
+    })
+    const server = await listen(
+      createServer(perfwatchHandler(express, { tracker, history: outer })),
+    )
+    try {
+      await fetch(`${server.url}/users/7`).then((r) => r.text())
+      await abortAfterFirstBytes(server.url, '/hang')
+      await until(() => outer.records.length === 2 && inner.records.length === 2)
+      // A moment for a second record of either, should one come.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(outer.records.map((r) => [r.route, r.isAborted])).toEqual([
+        ['GET /users/:id', false],
+        ['GET /hang', true],
+      ])
+      expect(inner.records.map((r) => [r.route, r.isAborted])).toEqual([
+        ['GET /users/:id', false],
+        ['GET /hang', true],
+      ])
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('records nothing of another server in the process, and adds no key to its responses', async () => {
+    const { tracker } = testTracker()
+    const history = arraySink()
+    const keysOf: Record<string, string[]> = {}
+    const keeping = (name: string) => (req: IncomingMessage, res: ServerResponse) => {
+      app(req, res)
+      keysOf[name] = Object.keys(res)
+    }
+    const watched = await listen(
+      createServer(perfwatchHandler(keeping('watched'), { tracker, history })),
+    )
+    const plain = await listen(createServer(keeping('plain')))
+    try {
+      await fetch(`${watched.url}/a`).then((r) => r.text())
+      await fetch(`${plain.url}/b`).then((r) => r.text())
+      await abortAfterFirstBytes(plain.url, '/hang')
+      await until(() => history.records.length === 1)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(history.records.map((r) => r.route)).toEqual(['GET /a'])
+      expect(keysOf.watched).toEqual(keysOf.plain)
+      expect(JSON.stringify(keysOf.watched)).not.toContain('perfwatch')
+    } finally {
+      await watched.close()
+      await plain.close()
+    }
+  })
+})
