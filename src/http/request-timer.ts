@@ -15,6 +15,20 @@ import { type Finisher, subscribeToServerChannels, watchResponse } from './respo
 // passes no options, which takes the tracker's fast path (`record` checks options it is given).
 const FAILED: RecordOptions = Object.freeze({ success: false })
 
+/** A request's route name (`GET /users/:id`) and its tracker operation (with the prefix). */
+interface RouteNames {
+  readonly route: string
+  /** undefined: the prefix and the route, joined per request (`(unmatched)` only). */
+  readonly operation: string | undefined
+}
+const UNMATCHED: RouteNames = { route: UNMATCHED_ROUTE, operation: undefined }
+
+/**
+ * Template and method pairs whose names a recorder keeps; past them, names are joined per
+ * request. The node:http adapter's default route already stops at 1,000 templates.
+ */
+const MAX_CACHED_NAMES = 2000
+
 /** A response the node:http and Express adapters watch: Node's own. */
 export type WatchedResponse = ServerResponse
 
@@ -35,6 +49,9 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
   // The node:http responses whose listener threw. A set, not a flag on the response: asking a
   // set about an object that was never put in one reads nothing of the object.
   private readonly thrown = new WeakSet<ServerResponse>()
+  // Route and operation names by template, then method (namesOf).
+  private readonly names = new Map<string, Map<string, RouteNames>>()
+  private cachedNames = 0
 
   /** `routeOf` gives the node:http and Express adapters' route templates (unused by Fastify). */
   constructor(options: ResolvedHttpOptions, routeOf: RouteOf = () => undefined) {
@@ -81,7 +98,8 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
   ): void {
     const method = req.method ?? 'GET'
     const statusCode = res.statusCode
-    const route = template === undefined ? UNMATCHED_ROUTE : `${method} ${template}`
+    const names = template === undefined ? UNMATCHED : this.namesOf(method, template)
+    const route = names.route
     const isError = isThrown || statusCode >= 500
     // Only the history's record reads the cache hit: without a history, neither is made.
     const history = this.options.history
@@ -102,8 +120,7 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
     }
     try {
       this.trackerInUse ??= getPerformanceTracker()
-      const name =
-        this.options.operationPrefix === '' ? route : this.options.operationPrefix + route
+      const name = names.operation ?? this.options.operationPrefix + route
       if (isError || isAborted) this.trackerInUse.record(name, durationMs, FAILED)
       else this.trackerInUse.record(name, durationMs)
     } catch (error) {
@@ -122,6 +139,26 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
     }
     // A throwing sink reaches the adapter's own guard (every caller of `end` has one).
     history.recordRequest(record)
+  }
+
+  /**
+   * The route and operation names of a template and method: made once per pair (up to
+   * MAX_CACHED_NAMES), so that every request of a route carries the same two strings, whose
+   * hashes the tracker's and the history's maps then compute once, not per request.
+   */
+  private namesOf(method: string, template: string): RouteNames {
+    const byMethod = this.names.get(template)
+    const cached = byMethod?.get(method)
+    if (cached !== undefined) return cached
+    const route = `${method} ${template}`
+    const prefix = this.options.operationPrefix
+    const names: RouteNames = { route, operation: prefix === '' ? route : prefix + route }
+    if (this.cachedNames < MAX_CACHED_NAMES) {
+      this.cachedNames++
+      if (byMethod === undefined) this.names.set(template, new Map([[method, names]]))
+      else byMethod.set(method, names)
+    }
+    return names
   }
 
   /**

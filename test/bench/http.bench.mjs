@@ -553,14 +553,9 @@ async function measureInterleaved(autocannon, variant) {
   }
 }
 
-function interleavedVariants(hasStore) {
+function interleavedVariants() {
   return Object.keys(FRAMEWORKS).flatMap((framework) =>
-    [
-      'none',
-      'perfwatch',
-      ...(hasStore && framework !== 'express4' ? ['perfwatch+store'] : []),
-      'prom',
-    ]
+    ['none', 'perfwatch', ...(BASELINE_DIST ? ['perfwatch@baseline'] : []), 'prom']
       .map((monitor) => ({ id: `${framework}/${monitor}`, framework, monitor }))
       .filter((v) => ONLY === undefined || ONLY.includes(v.id)),
   )
@@ -623,7 +618,7 @@ async function main() {
   }
   const interleaved = []
   if (AB_SECONDS > 0) {
-    for (const variant of interleavedVariants(hasStore)) {
+    for (const variant of interleavedVariants()) {
       quietWaitedMs += await waitForQuiet(quietBudget)
       const run = await measureInterleaved(autocannon, variant)
       const summary = summarizeInterleaved(run)

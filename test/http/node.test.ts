@@ -322,6 +322,31 @@ describe('perfwatchHandler', () => {
     }
   })
 
+  it('names every route right, past the 2,000 template and method pairs it keeps made', async () => {
+    const { tracker } = testTracker()
+    const history = arraySink()
+    const route = (req: IncomingMessage) => req.url
+    const server = await listen(
+      createServer(perfwatchHandler(app, { tracker, history, route, operationPrefix: 'web ' })),
+    )
+    try {
+      // POST /r1 first; GET /r1, /r0 and /r2002 again at the end (cached, cached, past the cap).
+      const requests = Array.from({ length: 2003 }, (_, i) => [i === 1 ? 'POST' : 'GET', `/r${i}`])
+      requests.push(['GET', '/r1'], ['GET', '/r0'], ['GET', '/r2002'])
+      for (const [method, path] of requests) {
+        await fetch(server.url + path, { method }).then((r) => r.text())
+      }
+      await until(() => history.records.length === requests.length)
+      expect(history.records.map((r) => r.route)).toEqual(
+        requests.map(([method, path]) => `${method} ${path}`),
+      )
+      expect(tracker.getOperationStats('web GET /r0')?.totalCount).toBe(2)
+      expect(tracker.getOperationStats('web POST /r1')?.totalCount).toBe(1)
+    } finally {
+      await server.close()
+    }
+  })
+
   it('rejects unknown options and wrong values before any request', () => {
     expect(() => perfwatchHandler(app, { tracer: 1 } as never)).toThrow(
       expect.objectContaining({ code: 'PERFWATCH_INVALID_OPTION', option: 'tracer' }),

@@ -73,7 +73,12 @@ describe('watching responses', () => {
       res.write('partial')
     })
     const server = await listen(
-      createServer(perfwatchHandler(express, { tracker, history: outer })),
+      createServer(
+        perfwatchHandler((req, res) => express(req as never, res as never), {
+          tracker,
+          history: outer,
+        }),
+      ),
     )
     try {
       await fetch(`${server.url}/users/7`).then((r) => r.text())
