@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { NODE_OPTION_NAMES, type NodeHttpOptions, resolveHttpOptions } from './options.js'
-import { RequestRecorder, type RouteOf, type WatchedResponse } from './request-timer.js'
+import { RequestRecorder, type RouteOf } from './request-timer.js'
 
 export type {
   Authorization,
@@ -50,7 +50,7 @@ export function perfwatchHandler<Request extends IncomingMessage, Response exten
   const recorder = new RequestRecorder(resolved, routeOf)
   return function perfwatchListener(this: unknown, req: Request, res: Response) {
     try {
-      recorder.watch(req, res as WatchedResponse)
+      recorder.watch(req, res)
     } catch (error) {
       recorder.fail(error)
     }
@@ -58,7 +58,7 @@ export function perfwatchHandler<Request extends IncomingMessage, Response exten
     try {
       result = listener.call(this, req, res)
     } catch (error) {
-      recorder.markThrown(res as WatchedResponse)
+      recorder.markThrown(res)
       throw error
     }
     // A returned promise is not observed: a handler attached to it would mark its rejection as

@@ -29,9 +29,6 @@ const UNMATCHED: RouteNames = { route: UNMATCHED_ROUTE, operation: undefined }
  */
 const MAX_CACHED_NAMES = 2000
 
-/** A response the node:http and Express adapters watch: Node's own. */
-export type WatchedResponse = ServerResponse
-
 /** The route template of a finished request (without the method), undefined for `(unmatched)`. */
 export type RouteOf = (req: HttpRequest, res: HttpResponse) => string | undefined
 
@@ -165,7 +162,7 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
    * Starts watching a node:http or Express response: one clock read now, one when it finishes,
    * or when its connection closes first; each request is recorded once (response-watch.ts).
    */
-  watch(req: IncomingMessage, res: WatchedResponse): void {
+  watch(req: IncomingMessage, res: ServerResponse): void {
     watchResponse(req, res, this.now(), req, this)
   }
 
@@ -186,7 +183,7 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
   }
 
   /** Marks a watched response's request as failed by a thrown error (node:http adapter). */
-  markThrown(res: WatchedResponse): void {
+  markThrown(res: ServerResponse): void {
     this.thrown.add(res)
   }
 }

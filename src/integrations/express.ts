@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { createDashboard, type DashboardOptions } from '../http/dashboard.js'
 import type { HttpOptions } from '../http/options.js'
 import { FRAMEWORK_OPTION_NAMES, resolveHttpOptions } from '../http/options.js'
-import { RequestRecorder, type WatchedResponse } from '../http/request-timer.js'
+import { RequestRecorder } from '../http/request-timer.js'
 
 export type {
   Authorization,
@@ -40,7 +40,7 @@ export function perfwatchExpress(options?: HttpOptions): ExpressMiddleware {
   )
   return function perfwatch(req, res, next) {
     try {
-      recorder.watch(req, res as WatchedResponse)
+      recorder.watch(req, res)
     } catch (error) {
       recorder.fail(error)
     }
