@@ -1,4 +1,5 @@
 import { Agent, createServer, get, type IncomingMessage, type ServerResponse } from 'node:http'
+import { connect } from 'node:net'
 import express5 from 'express'
 import { describe, expect, it } from 'vitest'
 import { perfwatchHandler } from '../../src/http/node.js'
@@ -57,6 +58,48 @@ describe('watching responses', () => {
     } finally {
       agent.destroy()
       await listening.close()
+    }
+  })
+
+  it('records pipelined requests once each; one queued behind an aborted request was never answered', async () => {
+    const { tracker } = testTracker()
+    const history = arraySink()
+    const slowly = (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/slow') setTimeout(() => res.end('slow'), 20)
+      else app(req, res)
+    }
+    const server = await listen(createServer(perfwatchHandler(slowly, { tracker, history })))
+    // Two requests in one write: Node answers them in order, the second waiting for the first.
+    const send = (paths: string[], onFirstBytes: (socket: ReturnType<typeof connect>) => void) => {
+      const { hostname, port } = new URL(server.url)
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`).join(''))
+      })
+      socket.once('data', () => onFirstBytes(socket))
+      return socket
+    }
+    try {
+      let received = ''
+      const both = send(['/slow', '/users/1'], () => {})
+      both.on('data', (chunk) => {
+        received += chunk
+      })
+      await until(() => history.records.length === 2 && received.includes('hello /users/1'))
+      both.destroy()
+      expect(received.indexOf('slow')).toBeLessThan(received.indexOf('hello /users/1'))
+      expect(history.records.map((r) => [r.route, r.isAborted])).toEqual([
+        ['GET /slow', false],
+        ['GET /users/:id', false],
+      ])
+      send(['/hang', '/users/2'], (socket) => socket.destroy())
+      await until(() => history.records.length === 3)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      // As without perfwatch: Node never finishes nor closes the response queued behind.
+      expect(history.records.slice(2).map((r) => [r.route, r.isAborted])).toEqual([
+        ['GET /hang', true],
+      ])
+    } finally {
+      await server.close()
     }
   })
 
