@@ -1,4 +1,5 @@
 import { timeOperation } from '../index.js'
+import { logNormal } from './random.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -8,8 +9,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * looked like a tail degradation.)
  */
 function jitter(medianMs: number): number {
-  const normal = Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())
-  return medianMs * Math.exp(0.3 * normal)
+  return logNormal(Math.random, medianMs, 0.3)
 }
 
 /** A small checkout service whose methods are timed by perfwatch with `@timeOperation`. */

@@ -492,30 +492,51 @@ function hostCpu() {
   }
 }
 
-async function measure(autocannon, variant) {
-  const server = startServer(variant)
-  const listening = await server.next()
-  const port = listening.port
+/**
+ * One server child under load: a warm-up, then the measured run, with the host's CPU time read
+ * around it. `start` begins the interleaved child's switching (the other child ignores it).
+ */
+async function loadServer(autocannon, variant, mode, warmupSeconds, seconds) {
+  const server = startServer(variant, mode)
+  const { port } = await server.next()
   await checkResponse(port)
-  if (WARMUP_SECONDS > 0) await load(autocannon, port, WARMUP_SECONDS)
+  server.child.send('start')
+  if (warmupSeconds > 0) await load(autocannon, port, warmupSeconds)
   server.child.send('mark')
   const hostBefore = hostCpu()
-  const run = await load(autocannon, port, SECONDS)
+  const run = await load(autocannon, port, seconds)
   const hostAfter = hostCpu()
   server.child.send('stop')
   const stats = await server.next()
   await server.exited
+  const host =
+    hostBefore && hostAfter
+      ? {
+          busyMs: hostAfter.busyMs - hostBefore.busyMs,
+          stealMs: hostAfter.stealMs - hostBefore.stealMs,
+        }
+      : null
+  // Everything else the host ran meanwhile (other processes, interrupts): noise.
+  const otherCpuMs = (serverCpuMs) =>
+    host === null ? null : host.busyMs - serverCpuMs - run.loadgenCpuMs
+  return { run, stats, host, otherCpuMs }
+}
+
+async function measure(autocannon, variant) {
+  const { run, stats, host, otherCpuMs } = await loadServer(
+    autocannon,
+    variant,
+    '--serve',
+    WARMUP_SECONDS,
+    SECONDS,
+  )
   return {
     ...run,
     serverCpuMs: stats.serverCpuMs,
     serverCpuUsPerRequest: (1000 * stats.serverCpuMs) / run.requests,
     eventLoopUtilization: stats.eventLoopUtilization,
-    // Everything else the host ran meanwhile (other processes, interrupts): noise.
-    otherCpuMs:
-      hostBefore && hostAfter
-        ? hostAfter.busyMs - hostBefore.busyMs - stats.serverCpuMs - run.loadgenCpuMs
-        : null,
-    stealMs: hostBefore && hostAfter ? hostAfter.stealMs - hostBefore.stealMs : null,
+    otherCpuMs: otherCpuMs(stats.serverCpuMs),
+    stealMs: host === null ? null : host.stealMs,
     recorded: stats.recorded,
   }
 }
@@ -525,31 +546,21 @@ async function measure(autocannon, variant) {
  * one process, switching every AB_WINDOW_MS under one autocannon run.
  */
 async function measureInterleaved(autocannon, variant) {
-  const server = startServer(variant, '--serve-interleaved')
-  const { port } = await server.next()
-  await checkResponse(port)
-  server.child.send('start')
-  await load(autocannon, port, AB_WARMUP_SECONDS)
-  server.child.send('mark')
-  const hostBefore = hostCpu()
-  const run = await load(autocannon, port, AB_SECONDS)
-  const hostAfter = hostCpu()
-  server.child.send('stop')
-  const { windows, recorded } = await server.next()
-  await server.exited
+  const { run, stats, otherCpuMs } = await loadServer(
+    autocannon,
+    variant,
+    '--serve-interleaved',
+    AB_WARMUP_SECONDS,
+    AB_SECONDS,
+  )
+  const { windows, recorded } = stats
   return {
     windows,
     recorded,
     errors: run.errors + run.timeouts + run.non2xx,
     loadgenCpuMs: run.loadgenCpuMs,
     seconds: run.seconds,
-    otherCpuMs:
-      hostBefore && hostAfter
-        ? hostAfter.busyMs -
-          hostBefore.busyMs -
-          windows.reduce((t, w) => t + w.cpuUs / 1000, 0) -
-          run.loadgenCpuMs
-        : null,
+    otherCpuMs: otherCpuMs(windows.reduce((t, w) => t + w.cpuUs / 1000, 0)),
   }
 }
 
@@ -750,15 +761,29 @@ function monitorLabel(s) {
   return s.monitor === 'prom' ? `${PROM_LABEL[s.framework]} (prom-client)` : MONITORS[s.monitor]
 }
 
-function verdictOf(summary, framework) {
-  const rows = summary.filter(
-    (s) =>
-      s.framework === framework &&
-      s.monitor.startsWith('perfwatch') &&
-      s.monitor !== 'perfwatch@baseline',
-  )
-  if (rows.length === 0) return null
-  return rows.map((s) => ({ monitor: s.monitor, ratio: s.ratio, met: s.ratio >= TARGET }))
+/**
+ * Per framework, each perfwatch variant's ratio to none against the target (the baseline build
+ * left out) and the prom-client middleware's: `ratioOf` reads a row's ratio.
+ */
+function verdicts(rows, ratioOf) {
+  return Object.keys(FRAMEWORKS)
+    .map((framework) => {
+      const own = rows.filter(
+        (r) =>
+          r.framework === framework &&
+          r.monitor.startsWith('perfwatch') &&
+          r.monitor !== 'perfwatch@baseline',
+      )
+      if (own.length === 0) return null
+      const prom = rows.find((r) => r.framework === framework && r.monitor === 'prom')
+      const mine = own.map(
+        (r) =>
+          `${MONITORS[r.monitor]} ${fmt(ratioOf(r), 3)} (${ratioOf(r) >= TARGET ? 'met' : 'not met'})`,
+      )
+      return `${FRAMEWORKS[framework].label}: ${mine.join(', ')}${prom ? `; ${PROM_LABEL[framework]} ${fmt(ratioOf(prom), 3)}` : ''}.`
+    })
+    .filter((line) => line !== null)
+    .join(' ')
 }
 
 function markdown(result) {
@@ -779,17 +804,8 @@ function markdown(result) {
     )
   }
   md.push('')
-  const verdicts = []
-  for (const framework of Object.keys(FRAMEWORKS)) {
-    const rows = verdictOf(result.summary, framework)
-    if (rows === null) continue
-    const prom = result.summary.find((r) => r.framework === framework && r.monitor === 'prom')
-    verdicts.push(
-      `${FRAMEWORKS[framework].label}: ${rows.map((r) => `${MONITORS[r.monitor]} ${fmt(r.ratio, 3)} (${r.met ? 'met' : 'not met'})`).join(', ')}${prom ? `; ${PROM_LABEL[framework]} ${fmt(prom.ratio, 3)}` : ''}.`,
-    )
-  }
   md.push(
-    `Target: requests per second with perfwatch at least ${TARGET * 100} % of the same app without monitoring (ratio to none >= ${TARGET}). ${verdicts.join(' ')}`,
+    `Target: requests per second with perfwatch at least ${TARGET * 100} % of the same app without monitoring (ratio to none >= ${TARGET}). ${verdicts(result.summary, (r) => r.ratio)}`,
     '',
   )
   const interleaved = result.interleaved ?? []
@@ -808,17 +824,11 @@ function markdown(result) {
         `| ${FRAMEWORKS[row.framework].label} | ${row.monitor === 'none' ? 'none (A/A: the method)' : monitorLabel(row)} | ${fmt(t.rpsOff)} / ${fmt(t.rpsOn)} | **${fmt(t.ratio, 3)}** | ${fmt(t.pairRatio, 3)} (${fmt(t.pairQ1, 3)}–${fmt(t.pairQ3, 3)}) | ${fmt(t.cpuOffUs, 1)} → ${fmt(t.cpuOnUs, 1)} | ${fmt(t.cpuRatio, 3)} | ${t.windows} | ${row.otherCpuMs === null ? '-' : `${fmt(Math.max(0, row.otherCpuMs / (10 * row.seconds)))} %`} | ${row.errors} |`,
       )
     }
-    const lines = Object.keys(FRAMEWORKS)
-      .map((framework) => {
-        const rows = interleaved.filter(
-          (r) => r.framework === framework && r.monitor.startsWith('perfwatch'),
-        )
-        const prom = interleaved.find((r) => r.framework === framework && r.monitor === 'prom')
-        if (rows.length === 0) return null
-        return `${FRAMEWORKS[framework].label}: ${rows.map((r) => `${MONITORS[r.monitor]} ${fmt(r.summary.ratio, 3)} (${r.summary.ratio >= TARGET ? 'met' : 'not met'})`).join(', ')}${prom ? `; ${PROM_LABEL[framework]} ${fmt(prom.summary.ratio, 3)}` : ''}.`
-      })
-      .filter((line) => line !== null)
-    md.push('', `Interleaved, against the same target: ${lines.join(' ')}`, '')
+    md.push(
+      '',
+      `Interleaved, against the same target: ${verdicts(interleaved, (r) => r.summary.ratio)}`,
+      '',
+    )
   }
   md.push(
     `Each run's check that the monitoring ran (requests it recorded, warm-up included) is in \`docs/results/http.json\` (\`recorded\`). Run time: ${fmt(result.seconds)} s, of which ${fmt(result.quietWaitedSeconds ?? 0)} s waiting for the rest of the host to quieten before a framework's turn (at most ${s.quietWaitSeconds ?? 0} s in all).`,

@@ -19,6 +19,9 @@ function app(req: IncomingMessage, res: ServerResponse) {
   res.end(`hello ${req.url}`)
 }
 
+/** Time for a record that should not come (a second one, another server's) to show up. */
+const aMoment = () => new Promise((resolve) => setTimeout(resolve, 50))
+
 /** GET over `agent`, the body read to its end. */
 function getWith(agent: Agent, url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -93,7 +96,7 @@ describe('watching responses', () => {
       ])
       send(['/hang', '/users/2'], (socket) => socket.destroy())
       await until(() => history.records.length === 3)
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await aMoment()
       // As without perfwatch: Node never finishes nor closes the response queued behind.
       expect(history.records.slice(2).map((r) => [r.route, r.isAborted])).toEqual([
         ['GET /hang', true],
@@ -127,8 +130,7 @@ describe('watching responses', () => {
       await fetch(`${server.url}/users/7`).then((r) => r.text())
       await abortAfterFirstBytes(server.url, '/hang')
       await until(() => outer.records.length === 2 && inner.records.length === 2)
-      // A moment for a second record of either, should one come.
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await aMoment()
       expect(outer.records.map((r) => [r.route, r.isAborted])).toEqual([
         ['GET /users/:id', false],
         ['GET /hang', true],
@@ -159,7 +161,7 @@ describe('watching responses', () => {
       await fetch(`${plain.url}/b`).then((r) => r.text())
       await abortAfterFirstBytes(plain.url, '/hang')
       await until(() => history.records.length === 1)
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await aMoment()
       expect(history.records.map((r) => r.route)).toEqual(['GET /a'])
       expect(keysOf.watched).toEqual(keysOf.plain)
       expect(JSON.stringify(keysOf.watched)).not.toContain('perfwatch')
