@@ -20,13 +20,15 @@
 // baseline build": before and after a change, in the same rounds).
 //
 // Then, since a fresh server process varies by several percent from the one before, each of none
-// (the method's own error), perfwatch, perfwatch + HistoryStore and the prom-client middleware
-// runs interleaved: one process serves the app with and without the monitoring, switching every
+// (the method's own error), the floor (two clock reads a request and nothing else: what any
+// monitor that times each request pays), perfwatch and the prom-client middleware runs
+// interleaved: one process serves the app with and without the monitoring, switching every
 // HTTP_AB_WINDOW_MS (200) under one autocannon run of HTTP_AB_SECONDS (30; 0 skips this part).
 // About 13 minutes at the defaults. Only 127.0.0.1 is loaded and every autocannon run has a
 // duration. Writes docs/results/http.{json,md}; `--render` rewrites the markdown from the JSON.
 
 import { execFileSync, fork } from 'node:child_process'
+import { subscribe } from 'node:diagnostics_channel'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, get } from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
@@ -70,6 +72,7 @@ const MONITORS = {
   'perfwatch+sink': 'perfwatch + `history` sink (array)',
   'perfwatch+store': 'perfwatch + HistoryStore (SQLite)',
   'perfwatch@baseline': 'perfwatch, baseline build',
+  floor: 'two clock reads a request (floor)',
   prom: 'prom-client middleware',
 }
 const PROM_LABEL = {
@@ -115,6 +118,7 @@ async function serve(framework, monitor) {
 async function startMonitoring(monitor) {
   const none = { recorded: async () => null, close: async () => {} }
   if (monitor === 'none' || monitor === 'noop') return none
+  if (monitor === 'floor') return startFloor()
   if (monitor === 'prom') {
     const { register } = await import('prom-client')
     return {
@@ -192,6 +196,36 @@ async function startMonitoring(monitor) {
   throw new Error(`unknown monitor ${monitor}`)
 }
 
+/**
+ * The least any monitor that times each request does: a clock read where the request starts and
+ * one where its response finishes, seen through the same Node channels as perfwatch's, added to
+ * one number. No names, no window, no baseline: what is left of perfwatch's cost is what it
+ * does beyond timing.
+ */
+function startFloor() {
+  const START = Symbol('floor.start')
+  let count = 0
+  let totalMs = 0
+  subscribe('http.server.request.start', ({ response }) => {
+    response[START] = -1
+  })
+  subscribe('http.server.response.finish', ({ response }) => {
+    const start = response[START]
+    if (start >= 0) {
+      response[START] = -1
+      totalMs += performance.now() - start
+      count++
+    }
+  })
+  return {
+    start(res) {
+      res[START] = performance.now()
+    },
+    recorded: async () => ({ count, meanMs: totalMs / count }),
+    close: async () => {},
+  }
+}
+
 /** A module of the built package: this checkout's dist, or the baseline build's. */
 function distFile(monitor, path) {
   return monitor === 'perfwatch@baseline'
@@ -218,6 +252,11 @@ async function expressApp(moduleName, monitor, monitoring, isOn) {
   } else if (monitor === 'noop') {
     // What any middleware costs in Express: a layer the router matches and calls.
     middleware = (_req, _res, next) => next()
+  } else if (monitor === 'floor') {
+    middleware = (_req, res, next) => {
+      monitoring.start(res)
+      next()
+    }
   } else if (monitor !== 'none') {
     const { perfwatchExpress } = await import(distFile(monitor, 'integrations/express.js'))
     middleware = perfwatchExpress({ tracker: monitoring.tracker, history: monitoring.history })
@@ -260,6 +299,11 @@ async function fastifyApp(monitor, monitoring, options = {}) {
     // What any hooks cost in Fastify: the two perfwatch uses on every request, empty.
     app.addHook('onRequest', (_request, _reply, done) => done())
     app.addHook('onResponse', (_request, _reply, done) => done())
+  } else if (monitor === 'floor') {
+    app.addHook('onRequest', (_request, reply, done) => {
+      monitoring.start(reply.raw)
+      done()
+    })
   } else if (monitor !== 'none') {
     const { perfwatchFastify } = await import(distFile(monitor, 'integrations/fastify.js'))
     await app.register(perfwatchFastify, {
@@ -566,7 +610,7 @@ async function measureInterleaved(autocannon, variant) {
 
 function interleavedVariants() {
   return Object.keys(FRAMEWORKS).flatMap((framework) =>
-    ['none', 'perfwatch', ...(BASELINE_DIST ? ['perfwatch@baseline'] : []), 'prom']
+    ['none', 'floor', 'perfwatch', ...(BASELINE_DIST ? ['perfwatch@baseline'] : []), 'prom']
       .map((monitor) => ({ id: `${framework}/${monitor}`, framework, monitor }))
       .filter((v) => ONLY === undefined || ONLY.includes(v.id)),
   )
@@ -763,7 +807,7 @@ function monitorLabel(s) {
 
 /**
  * Per framework, each perfwatch variant's ratio to none against the target (the baseline build
- * left out) and the prom-client middleware's: `ratioOf` reads a row's ratio.
+ * left out), the floor's and the prom-client middleware's: `ratioOf` reads a row's ratio.
  */
 function verdicts(rows, ratioOf) {
   return Object.keys(FRAMEWORKS)
@@ -775,12 +819,15 @@ function verdicts(rows, ratioOf) {
           r.monitor !== 'perfwatch@baseline',
       )
       if (own.length === 0) return null
-      const prom = rows.find((r) => r.framework === framework && r.monitor === 'prom')
+      const other = (monitor, label) => {
+        const row = rows.find((r) => r.framework === framework && r.monitor === monitor)
+        return row === undefined ? '' : `; ${label} ${fmt(ratioOf(row), 3)}`
+      }
       const mine = own.map(
         (r) =>
           `${MONITORS[r.monitor]} ${fmt(ratioOf(r), 3)} (${ratioOf(r) >= TARGET ? 'met' : 'not met'})`,
       )
-      return `${FRAMEWORKS[framework].label}: ${mine.join(', ')}${prom ? `; ${PROM_LABEL[framework]} ${fmt(ratioOf(prom), 3)}` : ''}.`
+      return `${FRAMEWORKS[framework].label}: ${mine.join(', ')}${other('floor', 'the floor')}${other('prom', PROM_LABEL[framework])}.`
     })
     .filter((line) => line !== null)
     .join(' ')
@@ -813,7 +860,7 @@ function markdown(result) {
     md.push(
       '### Interleaved in one process',
       '',
-      `A fresh server process varies by several percent from the one before (none's req/s above), as much as the cost being measured. So each variant also ran in one process beside the same app without monitoring: one node:http server hands each request to one or the other, switching every ${s.interleavedWindowMs} ms, under one autocannon run (${s.interleavedWarmupSeconds} s of warm-up, then ${s.interleavedSeconds} s measured, the same load as above); each window's requests and the process's CPU time are counted. Express: one app whose first middleware calls the monitoring's only while it is on (a second Express app in the same process ran 3 to 7 % slower than the first, neither monitored). Fastify: two apps given the requests by the one server (\`serverFactory\`). **none** switches between two identical paths: the method's own error. **ratio**: the monitored windows' req/s over the others', whole run; **pairs**: the same ratio for each pair of neighbouring windows, median (quartiles). CPU µs a request: the process's CPU time over the requests of the windows in each state.`,
+      `A fresh server process varies by several percent from the one before (none's req/s above), as much as the cost being measured. So each variant also ran in one process beside the same app without monitoring: one node:http server hands each request to one or the other, switching every ${s.interleavedWindowMs} ms, under one autocannon run (${s.interleavedWarmupSeconds} s of warm-up, then ${s.interleavedSeconds} s measured, the same load as above); each window's requests and the process's CPU time are counted. Express: one app whose first middleware calls the monitoring's only while it is on (a second Express app in the same process ran 3 to 7 % slower than the first, neither monitored). Fastify: two apps given the requests by the one server (\`serverFactory\`). **none** switches between two identical paths: the method's own error. **two clock reads a request (floor)**: the least a monitor that times each request does, written in the bench: a clock read in the same hook or middleware as perfwatch's and one at the response's finish, seen through the same Node channels, added to one number; perfwatch's cost beyond it is what it does with the duration. **ratio**: the monitored windows' req/s over the others', whole run; **pairs**: the same ratio for each pair of neighbouring windows, median (quartiles). CPU µs a request: the process's CPU time over the requests of the windows in each state.`,
       '',
       '| framework | monitoring | req/s off / on | ratio | pairs: median (quartiles) | CPU µs a request off → on | CPU ratio | windows | other CPU | errors |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
