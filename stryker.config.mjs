@@ -17,6 +17,7 @@ export default {
     'src/stages/**/*.ts',
     'src/http/dashboard-api.ts',
     'src/http/dashboard.ts',
+    'src/http/prometheus.ts',
   ],
   // Stryker's TypeScript preprocessor calls a compiler API that TypeScript 7 does not have; the
   // vitest runner does not need it, so it points at a file that does not exist.

@@ -21,6 +21,7 @@ export const NOT_MUTATION_TESTED = [
   'test/profile/leak.test.ts',
   'test/profile/at-exit.test.ts',
   'test/http/dashboard.browser.test.ts',
+  'test/http/prometheus-server.test.ts',
 ]
 
 export default mergeConfig(

@@ -140,6 +140,8 @@ export class Operation {
   private totalCount = 0
   private slowCount = 0
   private failureCount = 0
+  /** The sum of every recorded duration, successes and failures: a summary's `_sum`. */
+  private totalDurationMs = 0
   /** Successes recorded while there was no baseline: they were not checked. */
   private uncheckedCount = 0
   private readonly capacity: number
@@ -214,6 +216,7 @@ export class Operation {
     this.head = i + 1 === this.capacity ? 0 : i + 1
     if (this.count < this.capacity) this.count++
     this.totalCount++
+    this.totalDurationMs += durationMs
     this.countCall(endMs)
     if (!success) {
       this.durations[i] = -durationMs
@@ -361,6 +364,8 @@ export class Operation {
       degradedSince: this.incident?.since ?? null,
       sampleCount: n,
       totalCount: this.totalCount,
+      failureCount: this.failureCount,
+      totalDurationMs: this.totalDurationMs,
       callsPerSecond: this.callRate(nowMs),
       successRate: n > 0 ? successes / n : null,
       errorRate: n > 0 ? (n - successes) / n : null,

@@ -33,6 +33,13 @@ export interface OperationStats {
   sampleCount: number
   /** Samples ever recorded for this operation by this tracker. */
   totalCount: number
+  /** Failed samples ever recorded for this operation by this tracker. */
+  failureCount: number
+  /**
+   * The sum of the durations of all `totalCount` samples, in ms: with `totalCount`, the
+   * counters a Prometheus summary's `_sum` and `_count` need (docs/prometheus.md).
+   */
+  totalDurationMs: number
   /** Calls per second over the last second or more (tracker clock); `null` before it can tell. */
   callsPerSecond: number | null
   /** Share of the window's samples that succeeded; `null` while the window is empty. */

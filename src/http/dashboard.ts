@@ -24,6 +24,7 @@ import {
   pathUnder,
   refusalOf,
 } from './dashboard-api.js'
+import { PROMETHEUS_CONTENT_TYPE, prometheusText } from './prometheus.js'
 
 export type {
   ApiParams,
@@ -222,6 +223,7 @@ class Dashboard {
   private answer(req: IncomingMessage, res: ServerResponse, path: string, search: string) {
     if (path === '') return redirectToPage(res, this.options.prefix, search)
     if (path.startsWith('/api/')) return this.answerApi(req, res, path.slice(5), search)
+    if (path === '/metrics') return this.answerMetrics(req, res)
     const asset = this.assets.get(path)
     if (asset === undefined) return sendError(res, notFound(labelOf(path)))
     if (!isRead(req.method)) return sendError(res, methodNotAllowed('GET, HEAD', labelOf(path)))
@@ -275,6 +277,22 @@ class Dashboard {
       return sendError(res, failure(what))
     }
     sendJson(res, 200, body)
+  }
+
+  /** `GET metrics`: the tracker in the Prometheus text format (docs/prometheus.md). */
+  private answerMetrics(req: IncomingMessage, res: ServerResponse): void {
+    if (!isRead(req.method)) {
+      sendError(res, methodNotAllowed('GET, HEAD', 'metrics'))
+      return
+    }
+    const text = prometheusText(this.trackerInUse())
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': PROMETHEUS_CONTENT_TYPE,
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+    })
+    res.end(text) // Node sends no body for HEAD
   }
 
   private trackerInUse(): DashboardTracker {

@@ -13,6 +13,18 @@ export type {
 } from './dashboard.js'
 export { createDashboard, DEFAULT_DASHBOARD_PREFIX } from './dashboard.js'
 export type { HttpOptions, HttpRequest, HttpResponse, NodeHttpOptions } from './options.js'
+export type {
+  PrometheusFamily,
+  PrometheusSource,
+  PrometheusType,
+  SampleSink,
+} from './prometheus.js'
+export {
+  formatPrometheus,
+  PROMETHEUS_CONTENT_TYPE,
+  PROMETHEUS_FAMILIES,
+  prometheusText,
+} from './prometheus.js'
 export type { RequestRecord, RequestSink } from './request-record.js'
 export { UNMATCHED_ROUTE } from './request-record.js'
 

@@ -21,6 +21,7 @@ const ALL = [
     title: 'History store: recording, flush cost, queries over 90 days, database size',
   },
   { name: 'http', title: 'Web middleware' },
+  { name: 'exposition', title: 'Exposition: Prometheus and OpenTelemetry' },
 ]
 const wanted = process.argv.slice(2)
 const selected = wanted.length > 0 ? ALL.filter((b) => wanted.includes(b.name)) : ALL

@@ -533,6 +533,8 @@ describe('snapshot', () => {
       degradedSince: null,
       sampleCount: 0,
       totalCount: 0,
+      failureCount: 0,
+      totalDurationMs: 0,
       callsPerSecond: null,
       successRate: null,
       errorRate: null,
@@ -565,6 +567,8 @@ describe('snapshot', () => {
       degradedSince: null,
       sampleCount: 4,
       totalCount: 5,
+      failureCount: 1,
+      totalDurationMs: 99 + 10 + 20 + 30 + 40, // every sample, the one that left the window too
       callsPerSecond: (5 * 1000) / 600, // 5 calls since 900 ms, the first rate window
       successRate: 0.75,
       errorRate: 0.25,

@@ -120,7 +120,10 @@ describe('npm pack of a fresh clone', () => {
     expect(packedFiles).toContain('LICENSE')
     expect(packedFiles).not.toContain('dist/removed.js')
     const unwanted = /^(test|baselines|\.ci)\/|^(dist|src)\/demo\/|\.json$/
-    expect(packedFiles.filter((f) => unwanted.test(f) && f !== 'package.json')).toEqual([])
+    // JSON files ship only as package.json and the Grafana dashboard the docs link to.
+    const shippedJson = ['package.json', 'docs/prometheus/grafana-dashboard.json']
+    expect(packedFiles.filter((f) => unwanted.test(f) && !shippedJson.includes(f))).toEqual([])
+    expect(packedFiles).toContain('docs/prometheus/alerts.yml')
     const shipped = new Set(packedFiles)
     const installed = join(consumer, 'node_modules/perfwatch')
     // Every source map's sources, and every relative link of the docs, resolve in the package.
@@ -261,6 +264,50 @@ describe('the installed tarball', () => {
     )
     expect(node(['history.mjs'], consumer).trim()).toBe('1 3 1 1')
     expect(existsSync(join(consumer, 'data/history.db'))).toBe(true)
+  })
+
+  it('exposes the tracker to an OpenTelemetry meter through perfwatch/otel', () => {
+    // @opentelemetry/api and sdk-metrics as a user has them: this repository's copies.
+    symlinkSync(
+      join(root, 'node_modules/@opentelemetry'),
+      join(consumer, 'node_modules/@opentelemetry'),
+    )
+    const script = [
+      "const { registerOpenTelemetryMetrics } = await import('perfwatch/otel')",
+      "const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics')",
+      "const { PerformanceTracker } = await import('perfwatch')",
+      'class Reader extends MetricReader { onForceFlush() { return Promise.resolve() } onShutdown() { return Promise.resolve() } }',
+      'const reader = new Reader()',
+      "const meter = new MeterProvider({ readers: [reader] }).getMeter('e2e')",
+      'const tracker = new PerformanceTracker({ storagePath: null })',
+      "tracker.record('db.query', 250)",
+      'registerOpenTelemetryMetrics(tracker, meter)',
+      'const { resourceMetrics } = await reader.collect()',
+      "const time = resourceMetrics.scopeMetrics[0].metrics.find((m) => m.descriptor.name === 'perfwatch.operation.time')",
+      "console.log(time.dataPoints[0].value, time.dataPoints[0].attributes['perfwatch.operation.name'])",
+    ].join('\n')
+    writeFileSync(join(consumer, 'otel.mjs'), script)
+    expect(node(['otel.mjs'], consumer).trim()).toBe('0.25 db.query')
+  })
+
+  it("adds the tracker's metrics to a prom-client registry through perfwatch/prom-client", () => {
+    // prom-client as a user has it: this repository's copy.
+    symlinkSync(join(root, 'node_modules/prom-client'), join(consumer, 'node_modules/prom-client'))
+    const script = [
+      "const { registerPerfwatchMetrics } = await import('perfwatch/prom-client')",
+      "const { Registry } = await import('prom-client')",
+      "const { PerformanceTracker } = await import('perfwatch')",
+      'const tracker = new PerformanceTracker({ storagePath: null })',
+      "tracker.record('db.query', 250)",
+      'const registry = new Registry()',
+      'registerPerfwatchMetrics(registry, tracker)',
+      'const text = await registry.metrics()',
+      "console.log(text.split('\\n').find((l) => l.startsWith('perfwatch_operation_duration_seconds_sum')))",
+    ].join('\n')
+    writeFileSync(join(consumer, 'prom.mjs'), script)
+    expect(node(['prom.mjs'], consumer).trim()).toBe(
+      'perfwatch_operation_duration_seconds_sum{operation="db.query"} 0.25',
+    )
   })
 
   it('loads none of the web modules when perfwatch itself is imported', () => {
