@@ -109,6 +109,10 @@ describe('prometheusText', () => {
     },
   )
 
+  it('has help texts the HELP line can carry as they are (no backslash, no newline)', () => {
+    for (const family of PROMETHEUS_FAMILIES) expect(family.help).not.toMatch(/[\\\n]/)
+  })
+
   it('is this text for a small tracker (inline snapshot)', () => {
     const { tracker } = testTracker()
     for (const ms of [1, 2, 3, 4]) tracker.record('db.query', ms)
@@ -216,6 +220,7 @@ describe('createDashboard: GET metrics', () => {
       const response = await fetch(`${server.url}/metrics`)
       expect(response.status).toBe(200)
       expect(response.headers.get('content-type')).toBe(PROMETHEUS_CONTENT_TYPE)
+      expect(PROMETHEUS_CONTENT_TYPE).toBe('text/plain; version=0.0.4; charset=utf-8')
       expect(response.headers.get('cache-control')).toBe('no-store')
       expect(await response.text()).toBe(prometheusText(tracker))
       const head = await fetch(`${server.url}/metrics`, { method: 'HEAD' })
@@ -227,9 +232,9 @@ describe('createDashboard: GET metrics', () => {
       const post = await fetch(`${server.url}/metrics`, { method: 'POST' })
       expect(post.status).toBe(405)
       expect(post.headers.get('allow')).toBe('GET, HEAD')
-      expect(((await post.json()) as { error: { code: string } }).error.code).toBe(
-        'PERFWATCH_METHOD_NOT_ALLOWED',
-      )
+      expect(await post.json()).toEqual({
+        error: { code: 'PERFWATCH_METHOD_NOT_ALLOWED', message: 'metrics takes GET, HEAD' },
+      })
     } finally {
       await server.close()
     }
