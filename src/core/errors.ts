@@ -37,6 +37,7 @@ export const WARNING_CODES = {
   threshold: 'PERFWATCH_THRESHOLD',
   stageEnded: 'PERFWATCH_STAGE_ENDED',
   profileRun: 'PERFWATCH_PROFILE_RUN',
+  expositionFailed: 'PERFWATCH_EXPOSITION_FAILED',
 } as const
 
 /**

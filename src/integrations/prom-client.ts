@@ -4,7 +4,12 @@ import {
   type PrometheusSource,
   type PrometheusType,
 } from '../http/prometheus.js'
-import { getPerformanceTracker, InvalidArgumentError, type SystemSummary } from '../index.js'
+import {
+  getPerformanceTracker,
+  InvalidArgumentError,
+  type SystemSummary,
+  WARNING_CODES,
+} from '../index.js'
 
 export type { PrometheusSource } from '../http/prometheus.js'
 
@@ -66,11 +71,26 @@ export function registerPerfwatchMetrics(
     throw new InvalidArgumentError('tracker', 'a PerformanceTracker', tracker)
   }
   // prom-client calls every metric's `get` in one synchronous pass of `registry.metrics()`: the
-  // summary taken by the first is kept until the pass is over, so a scrape takes one.
-  let summary: SystemSummary | undefined
-  const summaryNow = (): SystemSummary => {
+  // summary taken by the first is kept until the pass is over, so a scrape takes one. When the
+  // tracker cannot be read (null), perfwatch's families are empty in that scrape and the rest of
+  // the registry is served: one process warning, then none until a scrape reads it again.
+  let summary: SystemSummary | null | undefined
+  let hasWarned = false
+  const summaryNow = (): SystemSummary | null => {
     if (summary === undefined) {
-      summary = (tracker ?? getPerformanceTracker()).getSystemSummary()
+      try {
+        summary = (tracker ?? getPerformanceTracker()).getSystemSummary()
+        hasWarned = false
+      } catch (error) {
+        summary = null
+        if (!hasWarned) {
+          hasWarned = true
+          process.emitWarning(
+            `perfwatch could not read the tracker, so its metrics are left out of this scrape: ${String(error)}`,
+            { code: WARNING_CODES.expositionFailed },
+          )
+        }
+      }
       queueMicrotask(() => {
         summary = undefined
       })
@@ -82,7 +102,10 @@ export function registerPerfwatchMetrics(
   return metrics
 }
 
-function metricOf(family: PrometheusFamily, summaryNow: () => SystemSummary): PromClientMetric {
+function metricOf(
+  family: PrometheusFamily,
+  summaryNow: () => SystemSummary | null,
+): PromClientMetric {
   const { help, type } = family
   const aggregator = type === 'gauge' ? 'max' : 'sum'
   return {
@@ -95,7 +118,9 @@ function metricOf(family: PrometheusFamily, summaryNow: () => SystemSummary): Pr
     get() {
       const name = this.name
       const values: PromClientValue[] = []
-      family.samples(summaryNow(), (operation, value, quantile, suffix) => {
+      const summary = summaryNow()
+      if (summary === null) return { name, help, type, values, aggregator }
+      family.samples(summary, (operation, value, quantile, suffix) => {
         const labels: Record<string, string> = {}
         if (operation !== undefined) labels.operation = operation
         if (quantile !== undefined) labels.quantile = quantile

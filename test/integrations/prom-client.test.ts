@@ -73,6 +73,47 @@ describe('registerPerfwatchMetrics', () => {
     )
   })
 
+  it("serves the registry's other metrics when the tracker cannot be read, warning once", async () => {
+    const { tracker } = testTracker()
+    tracker.record('db.query', 5)
+    let isBroken = true
+    const flaky = {
+      getSystemSummary(): SystemSummary {
+        if (isBroken) throw new Error('summary broke')
+        return tracker.getSystemSummary()
+      },
+    }
+    const registry = new Registry()
+    new Counter({ name: 'app_jobs_total', help: 'Jobs.', registers: [registry] }).inc()
+    registerPerfwatchMetrics(registry, flaky)
+    const warnings: Array<Error & { code?: string }> = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      for (let scrape = 0; scrape < 2; scrape++) {
+        const text = await registry.metrics()
+        expect(text).toContain('app_jobs_total 1\n')
+        expect(text).toContain('# TYPE perfwatch_operation_calls_total counter\n')
+        expect(text).not.toContain('{operation="db.query"}')
+      }
+      isBroken = false
+      expect(await registry.metrics()).toContain(
+        'perfwatch_operation_calls_total{operation="db.query"} 1\n',
+      )
+      isBroken = true
+      await registry.metrics() // broken again after a good scrape: warned again
+      await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on next tick
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.map((w) => [w.code, w.message])).toEqual(
+      Array(2).fill([
+        'PERFWATCH_EXPOSITION_FAILED',
+        'perfwatch could not read the tracker, so its metrics are left out of this scrape: Error: summary broke',
+      ]),
+    )
+  })
+
   it('refuses what is no registry or no tracker, and a second registration as prom-client does', () => {
     const { tracker } = testTracker()
     expect(() => registerPerfwatchMetrics({} as never, tracker)).toThrow(InvalidArgumentError)
