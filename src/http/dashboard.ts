@@ -285,14 +285,7 @@ class Dashboard {
       sendError(res, methodNotAllowed('GET, HEAD', 'metrics'))
       return
     }
-    const text = prometheusText(this.trackerInUse())
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'content-type': PROMETHEUS_CONTENT_TYPE,
-      'content-length': Buffer.byteLength(text),
-      'cache-control': 'no-store',
-    })
-    res.end(text) // Node sends no body for HEAD
+    sendText(res, 200, PROMETHEUS_CONTENT_TYPE, prometheusText(this.trackerInUse()))
   }
 
   private trackerInUse(): DashboardTracker {
@@ -355,11 +348,21 @@ function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body)
+  sendText(res, status, JSON_TYPE, JSON.stringify(body), headers)
+}
+
+/** An answer computed per request (never cached); Node sends no body for `HEAD`. */
+function sendText(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     ...SECURITY_HEADERS,
     ...headers,
-    'content-type': JSON_TYPE,
+    'content-type': type,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
   })

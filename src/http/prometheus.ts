@@ -30,14 +30,19 @@ export interface PrometheusFamily {
   samples(summary: SystemSummary, sink: SampleSink): void
 }
 
-// Milliseconds inside perfwatch, seconds here only (Prometheus's base unit).
-const MS_PER_SECOND = 1000
-const QUANTILES = [
-  ['0.5', 'p50'],
-  ['0.95', 'p95'],
-  ['0.99', 'p99'],
+/**
+ * Milliseconds inside perfwatch, seconds at its edges only: Prometheus's base unit, and
+ * OpenTelemetry's `s` (src/integrations/opentelemetry.ts reads these too).
+ */
+export const MS_PER_SECOND = 1000
+/** The quantiles exposed, of the recent window and of the baseline, with their fields. */
+export const QUANTILES = [
+  [0.5, 'p50'],
+  [0.95, 'p95'],
+  [0.99, 'p99'],
 ] as const
-const RECENT = { p50: 'recentP50', p95: 'recentP95', p99: 'recentP99' } as const
+/** The `OperationStats` field of each quantile of the recent window. */
+export const RECENT = { p50: 'recentP50', p95: 'recentP95', p99: 'recentP99' } as const
 
 /** A family with one series per operation: `value` gives it, undefined for none. */
 function perOperation(
@@ -72,7 +77,7 @@ export const PROMETHEUS_FAMILIES: readonly PrometheusFamily[] = [
       for (const stats of Object.values(summary.operations)) {
         const operation = stats.operation
         for (const [quantile, key] of QUANTILES) {
-          sink(operation, seconds(stats[RECENT[key]]), quantile)
+          sink(operation, seconds(stats[RECENT[key]]), String(quantile))
         }
         sink(operation, stats.totalDurationMs / MS_PER_SECOND, undefined, '_sum')
         sink(operation, stats.totalCount, undefined, '_count')

@@ -6,7 +6,7 @@ import {
   type Observable,
   ValueType,
 } from '@opentelemetry/api'
-import { PROMETHEUS_FAMILIES } from '../http/prometheus.js'
+import { MS_PER_SECOND, PROMETHEUS_FAMILIES, QUANTILES, RECENT } from '../http/prometheus.js'
 import {
   type DegradationEvent,
   formatLatency,
@@ -80,15 +80,6 @@ export interface OpenTelemetryRegistration {
 export const OPERATION_ATTRIBUTE = 'perfwatch.operation.name'
 /** The attribute naming the quantile (0.5, 0.95, 0.99) of a duration data point. */
 export const QUANTILE_ATTRIBUTE = 'perfwatch.quantile'
-
-// Milliseconds inside perfwatch, seconds here only: `s` is OpenTelemetry's unit for durations.
-const MS_PER_SECOND = 1000
-const QUANTILES = [
-  [0.5, 'p50'],
-  [0.95, 'p95'],
-  [0.99, 'p99'],
-] as const
-const RECENT = { p50: 'recentP50', p95: 'recentP95', p99: 'recentP99' } as const
 
 // Severity numbers of the log data model (SeverityNumber of api-logs, an enum: not imported, so
 // that api-logs need not be installed).

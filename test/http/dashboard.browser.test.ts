@@ -14,21 +14,20 @@ import type {
   TrendPoint,
 } from '../../src/core/history.js'
 import { createDashboard } from '../../src/http/node.js'
+import { runsHere } from '../helpers/ci.js'
 import { DAY_MS, dashboardService, SCRIPT_ROUTE, typicalTraffic } from '../helpers/dashboard.js'
 import { listen } from '../helpers/http.js'
 
 const CHROMIUM = process.env.PERFWATCH_CHROMIUM ?? '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
-const isCI = (process.env.CI ?? '') !== ''
 /** Screenshots of each test's page, kept after the run (reports/ is ignored by git). */
 const SCREENSHOTS = 'reports/dashboard'
 
-if (!hasChromium && !isCI) {
-  console.warn(
-    `Skipping the dashboard's browser tests: no Chromium at ${CHROMIUM} (install chromium or ` +
-      'set PERFWATCH_CHROMIUM to its path). With CI set they fail instead.',
-  )
-}
+const isRun = runsHere(
+  hasChromium,
+  `Skipping the dashboard's browser tests: no Chromium at ${CHROMIUM} (install chromium or ` +
+    'set PERFWATCH_CHROMIUM to its path). With CI set they fail instead.',
+)
 
 // The few DOM globals the functions run in the page use (tsconfig has no DOM library: src/
 // runs in Node); Playwright runs these functions in the browser, where they exist.
@@ -47,7 +46,7 @@ interface Watched {
   dialogs: string[]
 }
 
-describe.skipIf(!hasChromium && !isCI)('the dashboard page in Chromium', () => {
+describe.runIf(isRun)('the dashboard page in Chromium', () => {
   let browser: Browser
   let watched: Watched
 

@@ -4,17 +4,17 @@
 // Skipped without promtool, except under CI, where it fails; the checks below the promtool block
 // need no promtool and always run.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { prometheusText } from '../../src/http/prometheus.js'
+import { runsHere } from '../helpers/ci.js'
+import { tempDir } from '../helpers/tmp.js'
 import { testTracker } from '../helpers/tracker.js'
 
 const PROMTOOL = process.env.PERFWATCH_PROMTOOL ?? '/usr/bin/promtool'
 const hasPromtool = existsSync(PROMTOOL)
-const isCI = (process.env.CI ?? '') !== ''
 // A child process per check: left out of mutation runs (the exposition is not mutated).
 const isMutationRun = process.env.PERFWATCH_MUTATION === '1'
 const ALERTS = fileURLToPath(new URL('../../docs/prometheus/alerts.yml', import.meta.url))
@@ -22,12 +22,11 @@ const DASHBOARD = fileURLToPath(
   new URL('../../docs/prometheus/grafana-dashboard.json', import.meta.url),
 )
 
-if (!hasPromtool && !isCI) {
-  console.warn(
-    `Skipping the promtool checks: no promtool at ${PROMTOOL} (install prometheus, which brings ` +
-      'it, or set PERFWATCH_PROMTOOL to its path). With CI set they fail instead.',
-  )
-}
+const isRun = runsHere(
+  hasPromtool,
+  `Skipping the promtool checks: no promtool at ${PROMTOOL} (install prometheus, which brings ` +
+    'it, or set PERFWATCH_PROMTOOL to its path). With CI set they fail instead.',
+)
 
 /**
  * What the dashboard's Grafana variables stand for when Prometheus parses its queries: the
@@ -52,7 +51,7 @@ function exposition(): string {
   return prometheusText(tracker)
 }
 
-describe.skipIf((!hasPromtool && !isCI) || isMutationRun)('promtool', () => {
+describe.runIf(isRun && !isMutationRun)('promtool', () => {
   let dir: string
 
   beforeEach(() => {
@@ -61,11 +60,7 @@ describe.skipIf((!hasPromtool && !isCI) || isMutationRun)('promtool', () => {
         `CI is set and promtool is missing at ${PROMTOOL}: the promtool checks must run in CI`,
       )
     }
-    dir = mkdtempSync(join(tmpdir(), 'perfwatch-promtool-'))
-  })
-
-  afterEach(() => {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+    dir = tempDir()
   })
 
   /** Runs promtool; its exit status and everything it printed. */

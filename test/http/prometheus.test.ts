@@ -8,6 +8,7 @@ import {
   prometheusText,
 } from '../../src/http/node.js'
 import { OVERFLOW_OPERATION } from '../../src/index.js'
+import { runsHere } from '../helpers/ci.js'
 import { listen } from '../helpers/http.js'
 import {
   hasPrometheusParser,
@@ -17,9 +18,7 @@ import {
 } from '../helpers/prometheus-parser.js'
 import { feedingTracker, testTracker } from '../helpers/tracker.js'
 
-const isCI = (process.env.CI ?? '') !== ''
-if (!hasPrometheusParser && !isCI) console.warn(NO_PARSER_MESSAGE)
-const withParser = it.skipIf(!hasPrometheusParser && !isCI)
+const withParser = it.runIf(runsHere(hasPrometheusParser, NO_PARSER_MESSAGE))
 
 /** The samples named `name` (a family's own name, or with `_sum`, `_count`) by operation. */
 function byOperation(parsed: ParsedFamily[], name: string): Record<string, number> {

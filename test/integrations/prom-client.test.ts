@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { prometheusText } from '../../src/http/node.js'
 import { InvalidArgumentError, type SystemSummary } from '../../src/index.js'
 import { registerPerfwatchMetrics } from '../../src/integrations/prom-client.js'
+import { runsHere } from '../helpers/ci.js'
 import {
   hasPrometheusParser,
   NO_PARSER_MESSAGE,
@@ -10,11 +11,10 @@ import {
 } from '../helpers/prometheus-parser.js'
 import { feedingTracker, testTracker } from '../helpers/tracker.js'
 
-const isCI = (process.env.CI ?? '') !== ''
-if (!hasPrometheusParser && !isCI) console.warn(NO_PARSER_MESSAGE)
+const withParser = it.runIf(runsHere(hasPrometheusParser, NO_PARSER_MESSAGE))
 
 describe('registerPerfwatchMetrics', () => {
-  it.skipIf(!hasPrometheusParser && !isCI)(
+  withParser(
     "gives a prom-client registry's scrape the families prometheusText has, beside its own",
     async () => {
       const { tracker, feed } = feedingTracker({ warningIntervalMs: 0 })
