@@ -13,6 +13,12 @@ export interface TimedTarget {
   start(): number
   /** Records the call that started at `startMs`. */
   finish(startMs: number, success: boolean): void
+  /**
+   * Records a call timed elsewhere that ends now: `durationMs` is one `isDuration` accepts (the
+   * caller checked it). What the HTTP adapters record each request through, resolved once per
+   * route, so a request pays no name lookup or option check.
+   */
+  record(durationMs: number, success: boolean): void
 }
 
 /**

@@ -737,6 +737,14 @@ class OperationTarget implements TimedTarget {
     return readClock(this.clock, this.reportError)
   }
 
+  record(durationMs: number, success: boolean): void {
+    try {
+      this.operation.record(durationMs, success, readClock(this.clock, this.reportError))
+    } catch (error) {
+      this.reportError(error)
+    }
+  }
+
   finish(startMs: number, success: boolean): void {
     let endMs: number
     try {

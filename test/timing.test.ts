@@ -29,6 +29,9 @@ function recorder() {
     finish(startMs, success) {
       finished.push({ success, durationMs: clock() - startMs })
     },
+    record(durationMs, success) {
+      finished.push({ success, durationMs })
+    },
   }
   return { clock, target, finished, counts }
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { getPerformanceTracker, type PerformanceTracker, type RecordOptions } from '../index.js'
+import { getPerformanceTracker, type PerformanceTracker } from '../index.js'
 import { createDefaultLogger, SafeLogger } from '../log.js'
 import type {
   HttpRequest,
@@ -11,17 +11,34 @@ import type {
 import { type RequestRecord, UNMATCHED_ROUTE } from './request-record.js'
 import { type Finisher, subscribeToServerChannels, watchResponse } from './response-watch.js'
 
-// The options of a failed request: a constant, so a request allocates none. A successful one
-// passes no options, which takes the tracker's fast path (`record` checks options it is given).
-const FAILED: RecordOptions = Object.freeze({ success: false })
+/** Where the tracker records one operation (what `wrap` records through). */
+type TimedTarget = NonNullable<ReturnType<PerformanceTracker['timedTarget']>>
 
-/** A request's route name (`GET /users/:id`) and its tracker operation (with the prefix). */
+/**
+ * A request's route name (`GET /users/:id`), its tracker operation (with the prefix) and where
+ * the tracker records that operation: resolved at the route's first request and kept, as `wrap`
+ * keeps its target, so a request pays no name lookup or option check in the tracker.
+ */
 interface RouteNames {
   readonly route: string
-  /** undefined: the prefix and the route, joined per request (`(unmatched)` only). */
-  readonly operation: string | undefined
+  readonly operation: string
+  /** undefined: not resolved yet; null: the tracker is disabled. */
+  target: TimedTarget | null | undefined
 }
-const UNMATCHED: RouteNames = { route: UNMATCHED_ROUTE, operation: undefined }
+
+/**
+ * One route template of an adapter that knows its routes before their requests (Fastify's
+ * `onRoute`): its names for the method it last saw, so its requests skip the names' maps.
+ */
+export class RouteTemplate {
+  readonly template: string
+  method = ''
+  names: RouteNames | undefined = undefined
+
+  constructor(template: string) {
+    this.template = template
+  }
+}
 
 /**
  * Template and method pairs whose names a recorder keeps; past them, names are joined per
@@ -43,17 +60,22 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
   private safeLogger: SafeLogger | undefined
 
   private readonly routeOf: RouteOf
-  // The node:http responses whose listener threw. A set, not a flag on the response: asking a
-  // set about an object that was never put in one reads nothing of the object.
-  private readonly thrown = new WeakSet<ServerResponse>()
+  // The node:http responses whose listener threw.
+  private readonly thrown = new Marks<ServerResponse>()
   // Route and operation names by template, then method (namesOf).
   private readonly names = new Map<string, Map<string, RouteNames>>()
   private cachedNames = 0
+  private readonly unmatched: RouteNames
 
   /** `routeOf` gives the node:http and Express adapters' route templates (unused by Fastify). */
   constructor(options: ResolvedHttpOptions, routeOf: RouteOf = () => undefined) {
     this.options = options
     this.trackerInUse = options.tracker
+    this.unmatched = {
+      route: UNMATCHED_ROUTE,
+      operation: options.operationPrefix + UNMATCHED_ROUTE,
+      target: undefined,
+    }
     this.routeOf = routeOf
     subscribeToServerChannels()
   }
@@ -81,21 +103,31 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
   }
 
   /**
-   * Records one finished request. `template` is the route template without the method
-   * (undefined: `(unmatched)`); `durationMs` NaN (a failed clock) records nothing.
+   * Records one finished request. `startMethod` is the request's method, when the watch read it
+   * at the start (undefined: read here); `template` is the route template without the method, or the
+   * adapter's RouteTemplate (undefined: `(unmatched)`); `durationMs` NaN (a failed clock) records
+   * nothing.
    */
   end(
     req: RequestLike,
     res: ResponseLike,
-    template: string | undefined,
+    startMethod: string | undefined,
+    template: RouteTemplate | string | undefined,
     durationMs: number,
     endedAtMs: number,
     isAborted: boolean,
     isThrown: boolean,
   ): void {
-    const method = req.method ?? 'GET'
+    const method = startMethod ?? req.method ?? 'GET'
     const statusCode = res.statusCode
-    const names = template === undefined ? UNMATCHED : this.namesOf(method, template)
+    const names =
+      template === undefined
+        ? this.unmatched
+        : typeof template === 'string'
+          ? this.namesOf(method, template)
+          : template.method === method
+            ? (template.names as RouteNames)
+            : this.remember(template, method)
     const route = names.route
     const isError = isThrown || statusCode >= 500
     // Only the history's record reads the cache hit: without a history, neither is made.
@@ -116,10 +148,8 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
       return
     }
     try {
-      this.trackerInUse ??= getPerformanceTracker()
-      const name = names.operation ?? this.options.operationPrefix + route
-      if (isError || isAborted) this.trackerInUse.record(name, durationMs, FAILED)
-      else this.trackerInUse.record(name, durationMs)
+      const target = names.target === undefined ? this.targetOf(names) : names.target
+      if (target !== null) target.record(durationMs, !(isError || isAborted))
     } catch (error) {
       this.fail(error)
     }
@@ -141,7 +171,7 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
   /**
    * The route and operation names of a template and method: made once per pair (up to
    * MAX_CACHED_NAMES), so that every request of a route carries the same two strings, whose
-   * hashes the tracker's and the history's maps then compute once, not per request.
+   * hashes the history's maps then compute once, not per request, and the same target.
    */
   private namesOf(method: string, template: string): RouteNames {
     const byMethod = this.names.get(template)
@@ -149,7 +179,11 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
     if (cached !== undefined) return cached
     const route = `${method} ${template}`
     const prefix = this.options.operationPrefix
-    const names: RouteNames = { route, operation: prefix === '' ? route : prefix + route }
+    const names: RouteNames = {
+      route,
+      operation: prefix === '' ? route : prefix + route,
+      target: undefined,
+    }
     if (this.cachedNames < MAX_CACHED_NAMES) {
       this.cachedNames++
       if (byMethod === undefined) this.names.set(template, new Map([[method, names]]))
@@ -158,16 +192,42 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
     return names
   }
 
+  /** The names of a RouteTemplate's requests with `method`, kept for its next request. */
+  private remember(template: RouteTemplate, method: string): RouteNames {
+    const names = this.namesOf(method, template.template)
+    template.method = method
+    template.names = names
+    return names
+  }
+
+  /**
+   * The tracker's target for the names' operation, kept on the names when they are cached (the
+   * names past MAX_CACHED_NAMES are made per request, and so is their target then).
+   * @throws what `timedTarget` throws for a name the tracker refuses (the caller reports it).
+   */
+  private targetOf(names: RouteNames): TimedTarget | null {
+    this.trackerInUse ??= getPerformanceTracker()
+    const target = this.trackerInUse.timedTarget(names.operation)
+    names.target = target
+    return target
+  }
+
   /**
    * Starts watching a node:http or Express response: one clock read now, one when it finishes,
    * or when its connection closes first; each request is recorded once (response-watch.ts).
    */
   watch(req: IncomingMessage, res: ServerResponse): void {
-    watchResponse(req, res, this.now(), req, this)
+    watchResponse(res, this.now(), req, this)
   }
 
   /** Ends a request `watch` started: the Finisher of the node:http and Express adapters. */
-  finish(res: ServerResponse, startMs: number, req: IncomingMessage, isAborted: boolean): void {
+  finish(
+    res: ServerResponse,
+    startMs: number,
+    req: IncomingMessage,
+    isAborted: boolean,
+    method: string | undefined,
+  ): void {
     try {
       const endMs = this.now()
       let template: string | undefined
@@ -176,7 +236,8 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
       } catch (error) {
         this.fail(error)
       }
-      this.end(req, res, template, endMs - startMs, endMs, isAborted, this.thrown.has(res))
+      const durationMs = endMs - startMs
+      this.end(req, res, method, template, durationMs, endMs, isAborted, this.thrown.take(res))
     } catch (error) {
       this.fail(error)
     }
@@ -184,7 +245,30 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
 
   /** Marks a watched response's request as failed by a thrown error (node:http adapter). */
   markThrown(res: ServerResponse): void {
-    this.thrown.add(res)
+    this.thrown.mark(res)
+  }
+}
+
+/**
+ * Objects marked until their request ends, such as the requests that threw: a set, not a flag on
+ * the object, which would be a write to it (see response-watch.ts for what that costs in
+ * Express); counted, so that while none is marked a request asks nothing.
+ */
+export class Marks<T extends object> {
+  private readonly marked = new WeakSet<T>()
+  private count = 0
+
+  mark(object: T): void {
+    if (this.marked.has(object)) return
+    this.marked.add(object)
+    this.count++
+  }
+
+  /** Whether `object` was marked; unmarks it. */
+  take(object: T): boolean {
+    if (this.count === 0 || !this.marked.delete(object)) return false
+    this.count--
+    return true
   }
 }
 

@@ -67,5 +67,8 @@ function routeTemplate(raw: IncomingMessage): string | undefined {
   const path = req.route?.path
   // A route of a regular expression or an array of paths has no one template string.
   if (typeof path !== 'string') return req.route === undefined ? undefined : String(path)
-  return (req.baseUrl ?? '') + path
+  // The route's own string when mounted at the app: a string made per request would be hashed
+  // afresh by each map it is looked up in.
+  const base = req.baseUrl
+  return base === undefined || base === '' ? path : base + path
 }

@@ -7,7 +7,7 @@ import {
 } from '../http/dashboard.js'
 import type { HttpOptions } from '../http/options.js'
 import { FRAMEWORK_OPTION_NAMES, resolveHttpOptions } from '../http/options.js'
-import { RequestRecorder } from '../http/request-timer.js'
+import { Marks, RequestRecorder, RouteTemplate } from '../http/request-timer.js'
 import { type Finisher, watchResponse } from '../http/response-watch.js'
 
 export type {
@@ -41,16 +41,24 @@ export interface FastifyReplyLike {
 }
 
 type Done = (error?: Error) => void
+type OnRequestHook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void
+
+/** What an `onRoute` hook receives and may change: the route's options as declared. */
+interface FastifyRouteOptionsLike {
+  /** The route's whole template, with the prefixes of the plugins it was declared in. */
+  url: string
+  config?: { perfwatchDashboard?: unknown }
+  onRequest?: OnRequestHook | OnRequestHook[]
+}
 
 interface FastifyInstanceLike {
-  addHook(
-    name: 'onRequest',
-    hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void,
-  ): unknown
+  addHook(name: 'onRequest', hook: OnRequestHook): unknown
+  addHook(name: 'onRoute', hook: (routeOptions: FastifyRouteOptionsLike) => void): unknown
   addHook(
     name: 'onError',
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, error: Error, done: Done) => void,
   ): unknown
+  decorateRequest(name: symbol, value: null): unknown
 }
 
 /** The plugin's options; `isCacheHit` receives Fastify's `request` and `reply`. */
@@ -66,6 +74,13 @@ export interface PerfwatchFastifyPlugin {
 // Options fastify.register itself reads; they are no options of ours.
 const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 
+// The route of a request, set by the hook perfwatch adds to each route (onRoute below): a
+// property Fastify creates on every request (decorateRequest), so setting it changes no shape.
+const ROUTE = Symbol('perfwatch.route')
+// The route's requests are the dashboard's own (its page refreshes itself), not the service's.
+const DASHBOARD = 'dashboard'
+type RoutedRequest = FastifyRequestLike & { [ROUTE]?: RouteTemplate | typeof DASHBOARD | null }
+
 /** The plugin itself; exported marked as `perfwatchFastify`. */
 function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Done): void {
   let recorder: RequestRecorder
@@ -77,47 +92,61 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
     done(error as Error)
     return
   }
-  const errored = new WeakSet<FastifyRequestLike>()
+  // The requests an `onError` hook saw, until their end.
+  const errored = new Marks<FastifyRequestLike>()
   // Records the request once, when the raw response finishes, or when its connection closes
   // first (response-watch.ts). An `onResponse` hook would do the former, but each hook costs a
   // hook run, and Fastify times every reply (two clock reads, a closure, two listeners added and
   // removed) as soon as any `onResponse` hook exists: dropping ours took the server's CPU per
   // request from 23.8 to 21.1 µs, against 20.5 µs without perfwatch
-  // (docs/benchmarks.md#web-middleware). So the plugin has one hook on the success path,
-  // `onRequest`, and reads its own clock there and at the end.
+  // (docs/benchmarks.md#web-middleware). So the plugin reads its own clock in `onRequest` and at
+  // the end.
   const finisher: Finisher<FastifyReplyLike> = {
-    finish(_raw, startMs, reply, isAborted) {
+    finish(_raw, startMs, reply, isAborted, method) {
       try {
         const endMs = recorder.now()
-        const request = reply.request
-        const routeOptions = request.routeOptions
-        // The dashboard's own requests (its page refreshes itself) are not the service's traffic.
-        if (routeOptions.config?.perfwatchDashboard === true) return
-        const template = request.is404 ? undefined : routeOptions.url
-        recorder.end(
-          request,
-          reply,
-          template,
-          endMs - startMs,
-          endMs,
-          isAborted,
-          errored.has(request),
-        )
+        const request = reply.request as RoutedRequest
+        let template: RouteTemplate | string | undefined = request[ROUTE] ?? undefined
+        if (template === DASHBOARD) return
+        // A 404, or a route declared before this plugin (it has no hook of ours): Fastify's
+        // `routeOptions` is a new object each time it is read, so only these requests read it.
+        if (template === undefined && !request.is404) {
+          const routeOptions = request.routeOptions
+          if (routeOptions.config?.perfwatchDashboard === true) return
+          template = routeOptions.url
+        }
+        const thrown = errored.take(request)
+        const durationMs = endMs - startMs
+        recorder.end(request, reply, method, template, durationMs, endMs, isAborted, thrown)
       } catch (error) {
         recorder.fail(error)
       }
     },
   }
-  fastify.addHook('onRequest', (request, reply, next) => {
+  fastify.decorateRequest(ROUTE, null)
+  fastify.addHook('onRequest', (_request, reply, next) => {
     try {
-      watchResponse(request.raw, reply.raw, recorder.now(), reply, finisher)
+      watchResponse(reply.raw, recorder.now(), reply, finisher)
     } catch (error) {
       recorder.fail(error)
     }
     next()
   })
+  // Every route declared from here on tells its requests its template, known once per route.
+  fastify.addHook('onRoute', (routeOptions) => {
+    const route =
+      routeOptions.config?.perfwatchDashboard === true
+        ? DASHBOARD
+        : new RouteTemplate(routeOptions.url)
+    const hook: OnRequestHook = (request, _reply, next) => {
+      ;(request as RoutedRequest)[ROUTE] = route
+      next()
+    }
+    const own = routeOptions.onRequest
+    routeOptions.onRequest = own === undefined ? [hook] : [hook].concat(own)
+  })
   fastify.addHook('onError', (request, _reply, _error, next) => {
-    errored.add(request)
+    errored.mark(request)
     next()
   })
   done()

@@ -18,12 +18,18 @@ export function throwingSink(): RequestSink {
   }
 }
 
-/** `tracker` with a `record` that throws `tracker broke`; the rest is `tracker`'s own. */
+/**
+ * `tracker` whose recording throws `tracker broke`: `record`, and `timedTarget`, through which
+ * the HTTP adapters record; the rest is `tracker`'s own.
+ */
 export function throwingTracker<T extends { record: (...args: never[]) => unknown }>(
   tracker: T,
 ): T {
-  const broken = Object.create(tracker) as T
+  const broken = Object.create(tracker) as T & { timedTarget: () => never }
   broken.record = () => {
+    throw new Error('tracker broke')
+  }
+  broken.timedTarget = () => {
     throw new Error('tracker broke')
   }
   return broken

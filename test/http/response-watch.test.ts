@@ -106,6 +106,41 @@ describe('watching responses', () => {
     }
   })
 
+  it("finds each request's own watch when its middleware runs after another request started", async () => {
+    const { tracker } = testTracker()
+    const history = arraySink()
+    const express = express5()
+    // The POST reaches perfwatch's middleware 40 ms after it started, when the GET has started
+    // since (at 20 ms): the request that started last is not the POST's.
+    express.use((req, _res, next) => {
+      setTimeout(next, req.method === 'POST' ? 40 : 60)
+    })
+    express.use(perfwatchExpress({ tracker, history }))
+    express.post('/orders/:id', (_req, res) => {
+      res.status(201).send('created')
+    })
+    express.get('/users/:id', (_req, res) => {
+      res.send('ok')
+    })
+    const server = await listen(createServer(express))
+    try {
+      const post = fetch(`${server.url}/orders/1`, { method: 'POST' }).then((r) => r.text())
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await Promise.all([post, fetch(`${server.url}/users/2`).then((r) => r.text())])
+      await until(() => history.records.length === 2)
+      expect(history.records.map((r) => [r.route, r.method, r.statusCode])).toEqual([
+        ['POST /orders/:id', 'POST', 201],
+        ['GET /users/:id', 'GET', 200],
+      ])
+      // Each timed from its own middleware on: neither includes the wait before it.
+      for (const record of history.records) expect(record.durationMs).toBeLessThan(30)
+      expect(tracker.getOperationStats('POST /orders/:id')?.totalCount).toBe(1)
+      expect(tracker.getOperationStats('GET /users/:id')?.totalCount).toBe(1)
+    } finally {
+      await server.close()
+    }
+  })
+
   it('records a request once per adapter watching it, finished or aborted', async () => {
     const { tracker } = testTracker()
     const outer = arraySink()

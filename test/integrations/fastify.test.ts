@@ -90,6 +90,57 @@ describe('perfwatchFastify', () => {
     }
   })
 
+  it('records routes declared before it too, each method of a route under its own name', async () => {
+    const { tracker } = testTracker()
+    const history = arraySink()
+    const app = Fastify()
+    app.get('/before', async () => 'before')
+    let calls = 0
+    await app.register(perfwatchFastify, { tracker, history })
+    app.route({ method: ['GET', 'POST'], url: '/items/:id', handler: async () => 'item' })
+    app.get('/flaky', async () => {
+      calls++
+      if (calls === 1) throw new Error('first call broke')
+      return 'ok'
+    })
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const requests: [string, string][] = [
+        ['GET', '/before'],
+        ['GET', '/items/1'],
+        ['POST', '/items/2'],
+        ['GET', '/items/3'],
+        ['HEAD', '/items/4'],
+        ['GET', '/flaky'],
+        ['GET', '/flaky'],
+      ]
+      for (const [method, path] of requests) {
+        await fetch(url + path, { method }).then((r) => r.text())
+      }
+      await until(() => history.records.length === requests.length)
+      expect(history.records.map((r) => [r.route, r.isError])).toEqual([
+        ['GET /before', false],
+        ['GET /items/:id', false],
+        ['POST /items/:id', false],
+        ['GET /items/:id', false],
+        ['HEAD /items/:id', false],
+        ['GET /flaky', true],
+        ['GET /flaky', false],
+      ])
+      const counts = (name: string) => {
+        const stats = tracker.getOperationStats(name)
+        return [stats?.totalCount, stats?.failureCount]
+      }
+      expect(counts('GET /before')).toEqual([1, 0])
+      expect(counts('GET /items/:id')).toEqual([2, 0])
+      expect(counts('POST /items/:id')).toEqual([1, 0])
+      expect(counts('HEAD /items/:id')).toEqual([1, 0])
+      expect(counts('GET /flaky')).toEqual([2, 1])
+    } finally {
+      await app.close()
+    }
+  })
+
   it('reads the cache hit from x-cache, or from isCacheHit', async () => {
     const { tracker } = testTracker()
     const history = arraySink()
