@@ -153,8 +153,8 @@ function plugin(fastify: FastifyInstanceLike, options: FastifyOptions, done: Don
 }
 
 /**
- * A Fastify 5 plugin that records every request under its route template
- * (`request.routeOptions.url`), `(unmatched)` for 404s, timed from its `onRequest` hook to the
+ * A Fastify 5 plugin that records every request under its route template (the route's `url`,
+ * with its prefixes), `(unmatched)` for 404s, timed from its `onRequest` hook to the
  * response's `finish`: register it first, before plugins with hooks of their own. Marked like
  * fastify-plugin does, so its hooks see every route: `fastify.register(perfwatchFastify, { tracker })`.
  * @throws InvalidOptionError (through `register`) for an unknown option or a wrong value.

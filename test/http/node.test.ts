@@ -342,6 +342,25 @@ describe('perfwatchHandler', () => {
       )
       expect(tracker.getOperationStats('web GET /r0')?.totalCount).toBe(2)
       expect(tracker.getOperationStats('web POST /r1')?.totalCount).toBe(1)
+      // Every request reached the tracker, the names past its maxOperations in its overflow.
+      expect(tracker.getSystemSummary().totalSamples).toBe(requests.length)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('records nothing into a disabled tracker, and every request into the history', async () => {
+    const { tracker, lines } = testTracker({ enabled: false })
+    const history = arraySink()
+    const server = await listen(createServer(perfwatchHandler(app, { tracker, history })))
+    try {
+      for (const path of ['/users/1', '/users/2']) {
+        await fetch(server.url + path).then((r) => r.text())
+      }
+      await until(() => history.records.length === 2)
+      expect(history.records.map((r) => r.route)).toEqual(['GET /users/:id', 'GET /users/:id'])
+      expect(tracker.getSystemSummary().trackedOperations).toEqual([])
+      expect(lines).toEqual([])
     } finally {
       await server.close()
     }
