@@ -133,8 +133,11 @@ function checkFunction(name: string, value: unknown): void {
   }
 }
 
+// The adapters record through the tracker's per-operation targets (`timedTarget`, what `wrap`
+// uses): an object with only a `record` method is refused here, not failed at each request.
 function isTracker(value: unknown): value is PerformanceTracker {
-  return typeof (value as Partial<PerformanceTracker> | null)?.record === 'function'
+  const tracker = value as Partial<PerformanceTracker> | null
+  return typeof tracker?.record === 'function' && typeof tracker.timedTarget === 'function'
 }
 
 function isSink(value: unknown): value is RequestSink {

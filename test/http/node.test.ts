@@ -376,6 +376,9 @@ describe('perfwatchHandler', () => {
     expect(() => perfwatchHandler(app, { isCacheHit: true as never })).toThrow(/isCacheHit/)
     expect(() => perfwatchHandler(app, { logger: {} as never })).toThrow(/logger/)
     expect(() => perfwatchHandler(app, { tracker: {} as never })).toThrow(/tracker/)
+    // Recording goes through the tracker's targets: a look-alike with only `record` is refused.
+    const lookAlike = { record: () => {} } as never
+    expect(() => perfwatchHandler(app, { tracker: lookAlike })).toThrow(/PerformanceTracker/)
     expect(() => perfwatchHandler(app, null as never)).toThrow(/options must be an object/)
     expect(() => perfwatchHandler('x' as never)).toThrow(TypeError)
   })
