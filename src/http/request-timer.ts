@@ -60,6 +60,7 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
   private safeLogger: SafeLogger | undefined
 
   private readonly routeOf: RouteOf
+  private readonly statusOf: (res: ResponseLike) => number
   // The node:http responses whose listener threw.
   private readonly thrown = new Marks<ServerResponse>()
   // Route and operation names by template, then method (namesOf).
@@ -67,8 +68,15 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
   private cachedNames = 0
   private readonly unmatched: RouteNames
 
-  /** `routeOf` gives the node:http and Express adapters' route templates (unused by Fastify). */
-  constructor(options: ResolvedHttpOptions, routeOf: RouteOf = () => undefined) {
+  /**
+   * `routeOf` gives the node:http and Express adapters' route templates (unused by Fastify);
+   * `statusOf` reads a response's status code (Express's adapter reads it its own way).
+   */
+  constructor(
+    options: ResolvedHttpOptions,
+    routeOf: RouteOf = () => undefined,
+    statusOf: (res: ResponseLike) => number = statusCodeOf,
+  ) {
     this.options = options
     this.trackerInUse = options.tracker
     this.unmatched = {
@@ -77,6 +85,7 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
       target: undefined,
     }
     this.routeOf = routeOf
+    this.statusOf = statusOf
     subscribeToServerChannels()
   }
 
@@ -119,7 +128,7 @@ export class RequestRecorder implements Finisher<IncomingMessage> {
     isThrown: boolean,
   ): void {
     const method = startMethod ?? req.method ?? 'GET'
-    const statusCode = res.statusCode
+    const statusCode = this.statusOf(res)
     const names =
       template === undefined
         ? this.unmatched
@@ -270,6 +279,10 @@ export class Marks<T extends object> {
     this.count--
     return true
   }
+}
+
+function statusCodeOf(res: ResponseLike): number {
+  return res.statusCode
 }
 
 const HIT = /^hit$/i

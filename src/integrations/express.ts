@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { createDashboard, type DashboardOptions } from '../http/dashboard.js'
-import type { HttpOptions } from '../http/options.js'
+import type { HttpOptions, ResponseLike } from '../http/options.js'
 import { FRAMEWORK_OPTION_NAMES, resolveHttpOptions } from '../http/options.js'
 import { RequestRecorder } from '../http/request-timer.js'
 
@@ -37,6 +37,7 @@ export function perfwatchExpress(options?: HttpOptions): ExpressMiddleware {
   const recorder = new RequestRecorder(
     resolveHttpOptions(options, FRAMEWORK_OPTION_NAMES),
     routeTemplate,
+    statusCodeOf,
   )
   return function perfwatch(req, res, next) {
     try {
@@ -62,13 +63,23 @@ export function perfwatchDashboard(options?: DashboardOptions): ExpressMiddlewar
   }
 }
 
-function routeTemplate(raw: IncomingMessage): string | undefined {
-  const req = raw as IncomingMessage & ExpressRequest
-  const path = req.route?.path
+// Express's request and response are read with Reflect.get: no two requests' objects share a
+// map (response-watch.ts), so a plain read misses V8's inline caches and costs 0.25 to 0.3 µs in
+// a running server; Reflect.get looks the property up without them, 0.13 µs (25 ns more than a
+// plain read on Node's own objects, so only this adapter does it).
+const read = Reflect.get as <T>(object: object, key: string) => T
+
+function routeTemplate(req: IncomingMessage): string | undefined {
+  const route = read<ExpressRequest['route']>(req, 'route')
+  const path = route?.path
   // A route of a regular expression or an array of paths has no one template string.
-  if (typeof path !== 'string') return req.route === undefined ? undefined : String(path)
+  if (typeof path !== 'string') return route === undefined ? undefined : String(path)
   // The route's own string when mounted at the app: a string made per request would be hashed
   // afresh by each map it is looked up in.
-  const base = req.baseUrl
+  const base = read<string | undefined>(req, 'baseUrl')
   return base === undefined || base === '' ? path : base + path
+}
+
+function statusCodeOf(res: ResponseLike): number {
+  return read<number>(res, 'statusCode')
 }
