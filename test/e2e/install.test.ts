@@ -51,6 +51,12 @@ function node(args: string[], cwd: string): string {
   return execFileSync(process.execPath, args, { cwd, ...quiet })
 }
 
+/** Writes `lines` as the consumer's script `name` and runs it there: its output, trimmed. */
+function runScript(name: string, lines: string[]): string {
+  writeFileSync(join(consumer, name), lines.join('\n'))
+  return node([name], consumer).trim()
+}
+
 /** Relative links of a markdown file, without their anchors. */
 function relativeLinks(markdown: string): string[] {
   const links = [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] as string)
@@ -201,9 +207,8 @@ describe('the installed tarball', () => {
       'server.close()',
       "const skip = perfwatchFastify[Symbol.for('skip-override')]",
       'console.log(typeof http.perfwatchHandler, records[0].route, skip, tracker.getOperationStats(records[0].route).totalCount)',
-    ].join('\n')
-    writeFileSync(join(consumer, 'web.mjs'), script)
-    expect(node(['web.mjs'], consumer).trim()).toBe('function GET /users/:id true 1')
+    ]
+    expect(runScript('web.mjs', script)).toBe('function GET /users/:id true 1')
   })
 
   it('serves the dashboard page, its files and its API from the installed package', () => {
@@ -226,9 +231,8 @@ describe('the installed tarball', () => {
       "const live = await fetch(base + 'api/operations').then((r) => r.json())",
       'server.close()',
       "console.log(seen.join(', '), live.operations[0].operation)",
-    ].join('\n')
-    writeFileSync(join(consumer, 'dashboard.mjs'), script)
-    expect(node(['dashboard.mjs'], consumer).trim()).toBe(
+    ]
+    expect(runScript('dashboard.mjs', script)).toBe(
       '200 text/html, 200 text/javascript, 200 text/javascript, 200 application/json db.query',
     )
   })
@@ -253,10 +257,9 @@ describe('the installed tarball', () => {
       'const { routes, requests, cacheHitRate } = history.overview()',
       'console.log(routes, requests, cacheHitRate, history.storageInfo().rows.minute)',
       'history.close()',
-    ].join('\n')
-    writeFileSync(join(consumer, 'history.mjs'), script)
+    ]
     // better-sqlite3 is an optional peer: without it, a coded error that says what to install.
-    expect(node(['history.mjs'], consumer).trim()).toBe('PERFWATCH_HISTORY_DRIVER')
+    expect(runScript('history.mjs', script)).toBe('PERFWATCH_HISTORY_DRIVER')
     // Installed (this repository's build of it, to spare a second native build from source).
     symlinkSync(
       join(root, 'node_modules/better-sqlite3'),
@@ -285,9 +288,8 @@ describe('the installed tarball', () => {
       'const { resourceMetrics } = await reader.collect()',
       "const time = resourceMetrics.scopeMetrics[0].metrics.find((m) => m.descriptor.name === 'perfwatch.operation.time')",
       "console.log(time.dataPoints[0].value, time.dataPoints[0].attributes['perfwatch.operation.name'])",
-    ].join('\n')
-    writeFileSync(join(consumer, 'otel.mjs'), script)
-    expect(node(['otel.mjs'], consumer).trim()).toBe('0.25 db.query')
+    ]
+    expect(runScript('otel.mjs', script)).toBe('0.25 db.query')
   })
 
   it("adds the tracker's metrics to a prom-client registry through perfwatch/prom-client", () => {
@@ -303,9 +305,8 @@ describe('the installed tarball', () => {
       'registerPerfwatchMetrics(registry, tracker)',
       'const text = await registry.metrics()',
       "console.log(text.split('\\n').find((l) => l.startsWith('perfwatch_operation_duration_seconds_sum')))",
-    ].join('\n')
-    writeFileSync(join(consumer, 'prom.mjs'), script)
-    expect(node(['prom.mjs'], consumer).trim()).toBe(
+    ]
+    expect(runScript('prom.mjs', script)).toBe(
       'perfwatch_operation_duration_seconds_sum{operation="db.query"} 0.25',
     )
   })
